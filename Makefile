@@ -1,0 +1,27 @@
+# Two entry points for newcomers: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+# Set up, migrate, load demo data, print an API key and serve on SQLite (debug mode).
+demo: $(STAMP)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "API key for the demo (send as X-API-Key):"
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py create_api_key demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite on the configured database (SQLite unless DATABASE_URL is set).
+test: $(STAMP)
+	$(BIN)/python -m pytest --create-db

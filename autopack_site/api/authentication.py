@@ -1,0 +1,50 @@
+"""API-key authentication: `X-API-Key: KEY` or `Authorization: Bearer KEY`.
+
+Keys are stored hashed by djangorestframework-api-key; this class only reads the
+two header styles the Autopack executor and operators use, and answers 401
+(with a WWW-Authenticate challenge) when a key is missing or wrong.
+"""
+
+from dataclasses import dataclass
+
+from rest_framework import authentication, exceptions
+from rest_framework_api_key.models import APIKey
+
+
+@dataclass(frozen=True)
+class ApiKeyClient:
+    """The caller behind a valid API key (a machine, not a Django user)."""
+
+    name: str
+    is_authenticated: bool = True
+    is_staff: bool = False
+    is_active: bool = True
+    pk: None = None
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        key = self._read_key(request)
+        if key is None:
+            return None
+        try:
+            api_key = APIKey.objects.get_from_key(key)
+        except APIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from None
+        if api_key.has_expired:
+            raise exceptions.AuthenticationFailed("API key has expired.")
+        return ApiKeyClient(name=api_key.name), api_key
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+    def _read_key(self, request) -> str | None:
+        header_key = request.META.get("HTTP_X_API_KEY", "").strip()
+        if header_key:
+            return header_key
+        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == self.keyword.lower() and credentials.strip():
+            return credentials.strip()
+        return None

@@ -1,0 +1,25 @@
+"""One exception handler for the whole API.
+
+Keeps DRF's error shapes: 400 is a dict keyed by field, other 4xx/5xx are
+``{"detail": ...}``. Django's ValidationError (from services and full_clean) and
+our DomainError subclasses are converted here; the request's transaction is
+marked for rollback so a refused request writes nothing.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from autopack_site.errors import DomainError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,58 @@
+"""Serializer fields shared by every app's API."""
+
+import json
+
+from rest_framework import serializers
+
+# PostgreSQL jsonb rejects NUL characters, and no encoder accepts lone surrogates;
+# refuse both with a 400 instead of failing at the database.
+_FORBIDDEN_IN_JSON = ("\\u0000",)
+
+
+class SafeJSONObjectField(serializers.JSONField):
+    """A JSON object (dict) that every supported database can store."""
+
+    default_error_messages = {
+        "not_a_dict": "Expected a JSON object.",
+        "unstorable": "Must not contain NUL characters or unpaired surrogates.",
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_a_dict")
+        try:
+            encoded = json.dumps(value, ensure_ascii=False)
+            encoded.encode("utf-8")
+        except (UnicodeEncodeError, ValueError):
+            self.fail("unstorable")
+        if any(marker in json.dumps(value) for marker in _FORBIDDEN_IN_JSON):
+            self.fail("unstorable")
+        return value
+
+
+class TokenCountField(serializers.IntegerField):
+    """A non-negative token count small enough for every database's BIGINT."""
+
+    MAX_TOKENS = 10**15
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", self.MAX_TOKENS)
+        super().__init__(**kwargs)
+
+
+class BlankIfNullCharField(serializers.CharField):
+    """A text field that accepts JSON null (as older clients send) and stores ''."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", "")
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return (True, "")
+        return super().validate_empty_values(data)

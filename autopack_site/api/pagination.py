@@ -1,0 +1,62 @@
+"""Limit/offset pagination that rejects out-of-range parameters.
+
+DRF's stock class silently clamps a bad `limit`, which hides client bugs; here a
+`limit` outside 1…max_limit or a negative `offset` is a 400 naming the bound.
+"""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+
+MAX_PAGE_LIMIT = 10_000
+
+
+def parse_limit_offset(query_params, *, default_limit: int, max_limit: int) -> tuple[int, int]:
+    """Return (limit, offset) from query parameters, or raise a 400 naming the bound."""
+    errors = {}
+    limit = default_limit
+    raw_limit = query_params.get("limit")
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            limit = None
+        if limit is None or not 1 <= limit <= max_limit:
+            errors["limit"] = [f"limit must be an integer between 1 and {max_limit}."]
+    offset = 0
+    raw_offset = query_params.get("offset")
+    if raw_offset is not None:
+        try:
+            offset = int(raw_offset)
+        except ValueError:
+            offset = None
+        if offset is None or offset < 0:
+            errors["offset"] = ["offset must be an integer greater than or equal to 0."]
+    if errors:
+        raise ValidationError(errors)
+    return limit, offset
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = MAX_PAGE_LIMIT
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.limit, self.offset = parse_limit_offset(
+            request.query_params, default_limit=self.default_limit, max_limit=self.max_limit
+        )
+        self.count = self.get_count(queryset)
+        self.request = request
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "limit":
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_limit})
+            if parameter["name"] == "offset":
+                parameter["schema"].update({"minimum": 0})
+        return parameters

@@ -1,0 +1,213 @@
+"""Request and response shapes of the Autopack executor's own routes.
+
+The executor and its parallel runner talk to this server unmodified, so these
+mirror its contract: `run_id` keys, string tier ids in requests, integer tier
+primary keys in responses, nullable text fields.
+"""
+
+from rest_framework import serializers
+
+from autopack_site.api.fields import BlankIfNullCharField, SafeJSONObjectField, TokenCountField
+from metrics.api.serializers import MAX_ATTEMPT, identifier_field
+from metrics.models import Phase, Run, Tier
+
+
+class ExecutorRunCreateSerializer(serializers.Serializer):
+    run_id = identifier_field()
+    safety_profile = serializers.ChoiceField(
+        choices=Run.SafetyProfile.choices, default=Run.SafetyProfile.NORMAL
+    )
+    run_scope = serializers.ChoiceField(choices=Run.Scope.choices, default=Run.Scope.MULTI_TIER)
+    token_cap = TokenCountField(allow_null=True, required=False)
+    max_phases = serializers.IntegerField(
+        min_value=0, max_value=100_000, allow_null=True, required=False
+    )
+    max_duration_minutes = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, allow_null=True, required=False
+    )
+    goal_anchor = BlankIfNullCharField()
+    git_commit_sha = serializers.CharField(max_length=64, allow_null=True, required=False)
+    git_branch = serializers.CharField(max_length=255, allow_null=True, required=False)
+    model_mapping_hash = serializers.CharField(max_length=128, allow_null=True, required=False)
+
+
+def executor_run_fields(validated_run: dict) -> dict:
+    """Map the executor's run body to Run fields; null means "use the default"."""
+    fields = {key: value for key, value in validated_run.items() if value is not None}
+    fields["id"] = fields.pop("run_id")
+    return fields
+
+
+class ExecutorTierCreateSerializer(serializers.Serializer):
+    tier_id = identifier_field()
+    tier_index = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    name = serializers.CharField(max_length=255, allow_blank=True)
+    description = BlankIfNullCharField()
+
+
+class ExecutorPhaseCreateSerializer(serializers.Serializer):
+    phase_id = identifier_field()
+    phase_index = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    tier_id = identifier_field()
+    name = serializers.CharField(max_length=255, allow_blank=True)
+    description = BlankIfNullCharField()
+    task_category = BlankIfNullCharField(max_length=100)
+    complexity = BlankIfNullCharField(max_length=50)
+    builder_mode = BlankIfNullCharField(max_length=50)
+    scope = SafeJSONObjectField(allow_null=True, required=False)
+
+    def validate_scope(self, value):
+        return value or {}
+
+
+class RunStartSerializer(serializers.Serializer):
+    run = ExecutorRunCreateSerializer()
+    tiers = ExecutorTierCreateSerializer(many=True, default=list)
+    phases = ExecutorPhaseCreateSerializer(many=True, default=list)
+
+
+class PhaseStatusUpdateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Phase.State.choices)
+    builder_attempts = serializers.IntegerField(
+        min_value=0, max_value=MAX_ATTEMPT, allow_null=True, required=False
+    )
+    auditor_attempts = serializers.IntegerField(
+        min_value=0, max_value=MAX_ATTEMPT, allow_null=True, required=False
+    )
+    tokens_used = TokenCountField(allow_null=True, required=False)
+    last_failure_reason = serializers.CharField(allow_blank=True, allow_null=True, required=False)
+
+    def split(self) -> tuple[dict, int | None]:
+        """Return (phase field changes, tokens_used), dropping nulls ("unchanged")."""
+        data = {key: value for key, value in self.validated_data.items() if value is not None}
+        tokens_used = data.pop("tokens_used", None)
+        return data, tokens_used
+
+
+class BuilderResultSerializer(serializers.Serializer):
+    phase_id = identifier_field(required=False)
+    run_id = identifier_field(required=False)
+    status = serializers.ChoiceField(choices=["success", "failed", "needs_review"])
+    run_type = serializers.CharField(max_length=100, default="project_build")
+    patch_content = serializers.CharField(
+        allow_blank=True, allow_null=True, required=False, trim_whitespace=False
+    )
+    files_changed = serializers.ListField(
+        child=serializers.CharField(max_length=1000), default=list, max_length=10_000
+    )
+    lines_added = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
+    lines_removed = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
+    builder_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, default=1)
+    tokens_used = TokenCountField(default=0)
+    duration_minutes = serializers.FloatField(min_value=0, max_value=10**7, default=0.0)
+    notes = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+
+
+class AuditorResultSerializer(serializers.Serializer):
+    phase_id = identifier_field(required=False)
+    run_id = identifier_field(required=False)
+    review_notes = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    recommendation = serializers.ChoiceField(choices=["approve", "revise", "escalate"])
+    confidence = serializers.ChoiceField(choices=["low", "medium", "high"], default="medium")
+    auditor_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, default=1)
+    tokens_used = TokenCountField(default=0)
+
+
+class ResultAcceptedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    event_id = serializers.IntegerField()
+
+
+# --- Responses -------------------------------------------------------------------
+
+
+class ExecutorPhaseSerializer(serializers.ModelSerializer):
+    run_id = serializers.CharField(read_only=True)
+    tier_id = serializers.IntegerField(read_only=True)  # the tier's primary key
+
+    class Meta:
+        model = Phase
+        fields = [
+            "id",
+            "phase_id",
+            "run_id",
+            "tier_id",
+            "phase_index",
+            "name",
+            "description",
+            "state",
+            "task_category",
+            "complexity",
+            "builder_mode",
+            "scope",
+            "builder_attempts",
+            "auditor_attempts",
+            "last_failure_reason",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ExecutorTierSerializer(serializers.ModelSerializer):
+    phases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tier
+        fields = ["id", "tier_id", "tier_index", "name", "description", "state", "phases"]
+        read_only_fields = fields
+
+    def get_phases(self, tier) -> list[dict]:
+        phases = self.context["phases_by_tier"].get(tier.pk, [])
+        return ExecutorPhaseSerializer(phases, many=True).data
+
+
+class ExecutorRunSerializer(serializers.ModelSerializer):
+    tokens_used = serializers.IntegerField(read_only=True)
+    tiers = serializers.SerializerMethodField()
+    phases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "state",
+            "safety_profile",
+            "run_scope",
+            "token_cap",
+            "max_phases",
+            "max_duration_minutes",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "failure_reason",
+            "goal_anchor",
+            "git_commit_sha",
+            "git_branch",
+            "model_mapping_hash",
+            "feature_flags",
+            "tokens_used",
+            "tiers",
+            "phases",
+        ]
+        read_only_fields = fields
+
+    def get_tiers(self, run) -> list[dict]:
+        phases_by_tier: dict[int, list[Phase]] = {}
+        for phase in run.phases.all():
+            phases_by_tier.setdefault(phase.tier_id, []).append(phase)
+        return ExecutorTierSerializer(
+            run.tiers.all(), many=True, context={"phases_by_tier": phases_by_tier}
+        ).data
+
+    def get_phases(self, run) -> list[dict]:
+        return ExecutorPhaseSerializer(run.phases.all(), many=True).data
+
+
+class RunStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["COMPLETE", "FAILED", "RUNNING", "QUEUED"])
+    run_state = serializers.ChoiceField(choices=Run.State.choices)
+
+
+class PhaseStatusUpdatedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    phase = ExecutorPhaseSerializer()

@@ -1,0 +1,30 @@
+"""Executor-compatible routes (no trailing slashes, as the executor calls them)."""
+
+from django.urls import path, re_path
+
+from metrics.api import executor_views as views
+from metrics.api.views import RUN_ID_PATTERN
+
+RUN = rf"(?P<run_id>{RUN_ID_PATTERN})"
+PHASE = rf"(?P<phase_id>{RUN_ID_PATTERN})"
+
+urlpatterns = [
+    path("runs/start", views.RunStartView.as_view(), name="executor-run-start"),
+    re_path(rf"^runs/{RUN}/status$", views.RunStatusView.as_view(), name="executor-run-status"),
+    re_path(
+        rf"^runs/{RUN}/phases/{PHASE}/update_status$",
+        views.PhaseStatusUpdateView.as_view(),
+        name="executor-phase-update-status",
+    ),
+    re_path(
+        rf"^runs/{RUN}/phases/{PHASE}/builder_result$",
+        views.BuilderResultView.as_view(),
+        name="executor-builder-result",
+    ),
+    re_path(
+        rf"^runs/{RUN}/phases/{PHASE}/auditor_result$",
+        views.AuditorResultView.as_view(),
+        name="executor-auditor-result",
+    ),
+    re_path(rf"^runs/{RUN}$", views.ExecutorRunView.as_view(), name="executor-run-detail"),
+]

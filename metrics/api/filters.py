@@ -1,0 +1,30 @@
+"""Query-string filters for the run list."""
+
+import django_filters
+
+from metrics.models import DashboardEvent, Run
+
+
+class RunFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=Run.State.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    has_failures = django_filters.BooleanFilter(
+        method="filter_has_failures",
+        label="Runs in a failed state or with a FAILED phase (true), or neither (false).",
+    )
+
+    class Meta:
+        model = Run
+        fields = ["state", "created_after", "created_before", "has_failures"]
+
+    def filter_has_failures(self, queryset, name, value):
+        return queryset.with_failures() if value else queryset.without_failures()
+
+
+class EventFilter(django_filters.FilterSet):
+    event_type = django_filters.MultipleChoiceFilter(choices=DashboardEvent.EventType.choices)
+
+    class Meta:
+        model = DashboardEvent
+        fields = ["event_type"]

@@ -1,0 +1,16 @@
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from metrics.api.views import RUN_ID_PATTERN, PhaseDetailView, RunViewSet
+
+router = SimpleRouter()
+router.register("runs", RunViewSet, basename="run")
+
+urlpatterns = [
+    *router.urls,
+    re_path(
+        rf"^runs/(?P<run_id>{RUN_ID_PATTERN})/phases/(?P<phase_id>{RUN_ID_PATTERN})/$",
+        PhaseDetailView.as_view(),
+        name="run-phase-detail",
+    ),
+]

@@ -1,0 +1,149 @@
+"""Run store API (v1): runs, phases, the token ledger and events."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from autopack_site import kill_switches
+from autopack_site.errors import FeatureDisabledError
+from metrics import selectors, services
+from metrics.api import serializers as s
+from metrics.api.filters import EventFilter, RunFilter
+from metrics.models import Run
+
+RUN_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
+
+
+def ensure_phase6_metrics_enabled() -> None:
+    """Refuse ledger writes while the Phase 6 kill switch is OFF (nothing is stored)."""
+    if not kill_switches.is_enabled(kill_switches.PHASE6_METRICS):
+        raise FeatureDisabledError(
+            "Phase 6 metrics ingestion is disabled; nothing was stored. "
+            f"Set {kill_switches.PHASE6_METRICS}=1 on the server to enable it."
+        )
+
+
+def flatten_nested_tiers(validated: dict) -> tuple[dict, list[dict], list[dict]]:
+    """Split a nested run body into (run fields, tiers, phases naming their tier)."""
+    run_fields = dict(validated)
+    tiers, phases = [], []
+    for tier in run_fields.pop("tiers"):
+        tier = dict(tier)
+        for phase in tier.pop("phases"):
+            phases.append({**phase, "tier_id": tier["tier_id"]})
+        tiers.append(tier)
+    return run_fields, tiers, phases
+
+
+class RunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Runs with their tiers and phases."""
+
+    queryset = Run.objects.none()
+    lookup_value_regex = RUN_ID_PATTERN
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RunFilter
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return Run.objects.prefetch_related("tiers", "phases__tier")
+        return Run.objects.order_by("-created_at", "-id")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return s.RunDetailSerializer
+        if self.action == "create":
+            return s.RunCreateSerializer
+        return s.RunSerializer
+
+    @extend_schema(request=s.RunCreateSerializer, responses={201: s.RunDetailSerializer})
+    def create(self, request):
+        serializer = s.RunCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run_fields, tiers, phases = flatten_nested_tiers(serializer.validated_data)
+        run = services.run_create(run_fields=run_fields, tiers=tiers, phases=phases)
+        run = selectors.run_detail_get(run.pk)
+        return Response(s.RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=s.LedgerRowSerializer(many=True),
+        parameters=[
+            OpenApiParameter("limit", int, description="1…10000 (default 100)"),
+            OpenApiParameter("offset", int, description="≥ 0"),
+        ],
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.LedgerRowInputSerializer(many=True),
+        responses={201: s.LedgerIngestResultSerializer, 503: None},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="metrics", filter_backends=[])
+    def metrics(self, request, pk=None):
+        """List the run's ledger rows, or upsert a batch of them (idempotent)."""
+        if request.method == "POST":
+            # The switch is checked first: a disabled feature refuses before validation.
+            ensure_phase6_metrics_enabled()
+        run = selectors.run_get(pk)
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.ledger_rows_for_run(run))
+            return self.get_paginated_response(s.LedgerRowSerializer(page, many=True).data)
+        rows = _validated_batch(s.LedgerRowInputSerializer, request.data)
+        result = services.phase_metrics_ingest(run=run, rows=rows)
+        return Response(
+            s.LedgerIngestResultSerializer(result).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        responses=s.EventSerializer(many=True),
+        parameters=[OpenApiParameter("event_type", str, many=True)],
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.EventInputSerializer(many=True),
+        responses={201: s.EventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="events", filter_backends=[])
+    def events(self, request, pk=None):
+        """List the run's events (newest first), or record a batch of them."""
+        run = selectors.run_get(pk)
+        if request.method == "GET":
+            queryset = EventFilter(request.query_params, queryset=selectors.events_for_run(run))
+            if not queryset.is_valid():
+                return Response(queryset.errors, status=status.HTTP_400_BAD_REQUEST)
+            page = self.paginate_queryset(queryset.qs)
+            return self.get_paginated_response(s.EventSerializer(page, many=True).data)
+        events = _validated_batch(s.EventInputSerializer, request.data)
+        created = services.events_record(run=run, events=events)
+        return Response(s.EventSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+
+def _validated_batch(child_class, data) -> list[dict]:
+    """Validate a JSON list body: 400 with per-row field errors, never a 500."""
+    serializer = s.batch_serializer(child_class(), data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PhaseDetailView(APIView):
+    """One phase of a run: read it, or update its state and counters."""
+
+    @extend_schema(responses=s.PhaseSerializer)
+    def get(self, request, run_id: str, phase_id: str):
+        return Response(s.PhaseSerializer(selectors.phase_get(run_id, phase_id)).data)
+
+    @extend_schema(request=s.PhaseUpdateSerializer, responses=s.PhaseSerializer)
+    def patch(self, request, run_id: str, phase_id: str):
+        phase = selectors.phase_get(run_id, phase_id)
+        serializer = s.PhaseUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        phase = services.phase_update(phase=phase, changes=serializer.validated_data)
+        return Response(s.PhaseSerializer(phase).data)

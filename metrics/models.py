@@ -1,0 +1,295 @@
+"""The run store: runs, tiers, phases, the Phase 6 token ledger and events."""
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+# Ids appear in URLs and file names, so they are restricted to a safe alphabet.
+identifier_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z",
+    "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
+)
+IDENTIFIER_MAX_LENGTH = 200
+
+TOKEN_CATEGORIES = (
+    "retrieval_tokens",
+    "second_opinion_tokens",
+    "evidence_request_tokens",
+    "base_tokens",
+)
+
+
+def total_tokens_expression(prefix: str = "") -> models.Expression:
+    """Return the SQL sum of the four ledger categories (the only total there is)."""
+    first, *rest = (F(prefix + name) for name in TOKEN_CATEGORIES)
+    expression = first
+    for column in rest:
+        expression = expression + column
+    return expression
+
+
+class RunQuerySet(models.QuerySet):
+    def terminal(self):
+        return self.filter(state__in=Run.State.terminal())
+
+    def failed(self):
+        return self.filter(state__in=Run.State.failed())
+
+    def with_failures(self):
+        """Runs in a failed state or with at least one FAILED phase."""
+        failed_phase = Phase.objects.filter(run=models.OuterRef("pk"), state=Phase.State.FAILED)
+        return self.filter(Q(state__in=Run.State.failed()) | Q(models.Exists(failed_phase)))
+
+    def without_failures(self):
+        failed_phase = Phase.objects.filter(run=models.OuterRef("pk"), state=Phase.State.FAILED)
+        return self.exclude(state__in=Run.State.failed()).exclude(models.Exists(failed_phase))
+
+
+class Run(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "QUEUED"
+        PLAN_BOOTSTRAP = "PLAN_BOOTSTRAP"
+        RUN_CREATED = "RUN_CREATED"
+        PHASE_QUEUEING = "PHASE_QUEUEING"
+        PHASE_EXECUTION = "PHASE_EXECUTION"
+        GATE = "GATE"
+        CI_RUNNING = "CI_RUNNING"
+        SNAPSHOT_CREATED = "SNAPSHOT_CREATED"
+        DONE_SUCCESS = "DONE_SUCCESS"
+        DONE_FAILED_BUDGET_EXHAUSTED = "DONE_FAILED_BUDGET_EXHAUSTED"
+        DONE_FAILED_POLICY_VIOLATION = "DONE_FAILED_POLICY_VIOLATION"
+        DONE_FAILED_REQUIRES_HUMAN_REVIEW = "DONE_FAILED_REQUIRES_HUMAN_REVIEW"
+        DONE_FAILED_ENVIRONMENT = "DONE_FAILED_ENVIRONMENT"
+
+        @classmethod
+        def failed(cls) -> list[str]:
+            return [value for value in cls.values if value.startswith("DONE_FAILED_")]
+
+        @classmethod
+        def terminal(cls) -> list[str]:
+            return [value for value in cls.values if value.startswith("DONE_")]
+
+    class SafetyProfile(models.TextChoices):
+        NORMAL = "normal"
+        SAFETY_CRITICAL = "safety_critical"
+
+    class Scope(models.TextChoices):
+        MULTI_TIER = "multi_tier"
+        SINGLE_TIER = "single_tier"
+
+    id = models.CharField(
+        primary_key=True, max_length=IDENTIFIER_MAX_LENGTH, validators=[identifier_validator]
+    )
+    state = models.CharField(max_length=40, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    safety_profile = models.CharField(
+        max_length=20, choices=SafetyProfile.choices, default=SafetyProfile.NORMAL
+    )
+    run_scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.MULTI_TIER)
+    token_cap = models.PositiveBigIntegerField(default=5_000_000)
+    max_phases = models.PositiveIntegerField(default=25)
+    max_duration_minutes = models.PositiveIntegerField(default=120)
+    failure_reason = models.TextField(blank=True, default="")
+    goal_anchor = models.TextField(blank=True, default="")
+    # Experiment metadata: A/B validity requires both sides to match exactly.
+    git_commit_sha = models.CharField(max_length=64, null=True, blank=True)
+    git_branch = models.CharField(max_length=255, null=True, blank=True)
+    model_mapping_hash = models.CharField(max_length=128, null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    # Kill-switch states at creation, so a run's telemetry can be read in context.
+    feature_flags = models.JSONField(default=dict, blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in Run.State.terminal()
+
+
+class Tier(models.Model):
+    class State(models.TextChoices):
+        PENDING = "PENDING"
+        IN_PROGRESS = "IN_PROGRESS"
+        COMPLETE = "COMPLETE"
+        FAILED = "FAILED"
+        SKIPPED = "SKIPPED"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tiers")
+    tier_id = models.CharField(max_length=IDENTIFIER_MAX_LENGTH, validators=[identifier_validator])
+    tier_index = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run_id", "tier_index", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "tier_id"], name="metrics_tier_unique_id_in_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.tier_id}"
+
+
+class Phase(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "QUEUED"
+        EXECUTING = "EXECUTING"
+        GATE = "GATE"
+        CI_RUNNING = "CI_RUNNING"
+        COMPLETE = "COMPLETE"
+        FAILED = "FAILED"
+        SKIPPED = "SKIPPED"
+
+        @classmethod
+        def terminal(cls) -> list[str]:
+            return [cls.COMPLETE, cls.FAILED, cls.SKIPPED]
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="phases")
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="phases")
+    phase_id = models.CharField(max_length=IDENTIFIER_MAX_LENGTH, validators=[identifier_validator])
+    phase_index = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    task_category = models.CharField(max_length=100, blank=True, default="")
+    complexity = models.CharField(max_length=50, blank=True, default="")
+    builder_mode = models.CharField(max_length=50, blank=True, default="")
+    # {"paths": [...], "read_only_context": [...]}
+    scope = models.JSONField(default=dict, blank=True)
+    builder_attempts = models.PositiveIntegerField(default=0)
+    auditor_attempts = models.PositiveIntegerField(default=0)
+    last_failure_reason = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run_id", "phase_index", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "phase_id"], name="metrics_phase_unique_id_in_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.phase_id}"
+
+    @property
+    def current_attempt(self) -> int:
+        """The ledger attempt that executor-reported tokens belong to (1-based)."""
+        return max(self.builder_attempts, 1)
+
+
+class PhaseMetrics(models.Model):
+    """One ledger row: the tokens one attempt of one phase spent, by category.
+
+    There is deliberately no stored total: every total is the SQL sum of the
+    four categories, so no second figure can drift from the ledger.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="phase_metrics")
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="metrics")
+    attempt = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    retrieval_tokens = models.BigIntegerField(default=0)
+    second_opinion_tokens = models.BigIntegerField(default=0)
+    evidence_request_tokens = models.BigIntegerField(default=0)
+    base_tokens = models.BigIntegerField(default=0)
+    model = models.CharField(max_length=100, blank=True, default="")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "phase metrics row"
+        verbose_name_plural = "phase metrics (token ledger)"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phase", "attempt"], name="metrics_ledger_one_row_per_attempt"
+            ),
+            models.CheckConstraint(
+                condition=Q(retrieval_tokens__gte=0)
+                & Q(second_opinion_tokens__gte=0)
+                & Q(evidence_request_tokens__gte=0)
+                & Q(base_tokens__gte=0),
+                name="metrics_ledger_tokens_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(attempt__gte=1), name="metrics_ledger_attempt_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_seconds__isnull=True) | Q(duration_seconds__gte=0),
+                name="metrics_ledger_duration_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase} attempt {self.attempt}"
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(getattr(self, name) for name in TOKEN_CATEGORIES)
+
+
+class DashboardEvent(models.Model):
+    class EventType(models.TextChoices):
+        RUN_STARTED = "RUN_STARTED"
+        RUN_COMPLETE = "RUN_COMPLETE"
+        RUN_FAILED = "RUN_FAILED"
+        PHASE_STARTED = "PHASE_STARTED"
+        PHASE_COMPLETE = "PHASE_COMPLETE"
+        PHASE_FAILED = "PHASE_FAILED"
+        BUILDER_RESULT = "BUILDER_RESULT"
+        BUILDER_ERROR = "BUILDER_ERROR"
+        AUDITOR_RESULT = "AUDITOR_RESULT"
+        AUDITOR_ERROR = "AUDITOR_ERROR"
+        CI_FAILED = "CI_FAILED"
+        PATCH_FAILED = "PATCH_FAILED"
+        POLICY_VIOLATION = "POLICY_VIOLATION"
+        API_ERROR = "API_ERROR"
+        INFO = "INFO"
+
+        @classmethod
+        def failures(cls) -> list[str]:
+            """Event types whose message describes a failure (pattern-mining input)."""
+            return [
+                cls.RUN_FAILED,
+                cls.PHASE_FAILED,
+                cls.BUILDER_ERROR,
+                cls.AUDITOR_ERROR,
+                cls.CI_FAILED,
+                cls.PATCH_FAILED,
+                cls.POLICY_VIOLATION,
+                cls.API_ERROR,
+            ]
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    phase = models.ForeignKey(
+        Phase, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    message = models.TextField(blank=True, default="")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.run_id}"

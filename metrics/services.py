@@ -1,0 +1,313 @@
+"""Writes to the run store. Views, commands and the executor routes call these."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from autopack_site import kill_switches
+from autopack_site.errors import ConflictError
+from metrics.models import TOKEN_CATEGORIES, DashboardEvent, Phase, PhaseMetrics, Run, Tier
+
+LEDGER_VALUE_FIELDS = (*TOKEN_CATEGORIES, "model", "duration_seconds")
+# Run states the phase roll-up may set or undo; other DONE_* states are explicit
+# verdicts (budget, policy, environment) that the roll-up leaves alone.
+ROLL_UP_RUN_STATES = (Run.State.DONE_SUCCESS, Run.State.DONE_FAILED_REQUIRES_HUMAN_REVIEW)
+
+
+class RunAlreadyExists(ConflictError):
+    pass
+
+
+@dataclass(frozen=True)
+class LedgerIngestResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _validate_unique(values: Iterable[str], *, field: str, label: str) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            raise ValidationError({field: f"Item {index}: duplicate {label} {value!r}."})
+        seen.add(value)
+
+
+@transaction.atomic
+def run_create(
+    *,
+    run_fields: Mapping[str, Any],
+    tiers: Sequence[Mapping[str, Any]],
+    phases: Sequence[Mapping[str, Any]],
+) -> Run:
+    """Create a run with its tiers and phases in one transaction.
+
+    Phases name their tier by its string `tier_id`. The run records the kill
+    switch states it was created under.
+    """
+    run_id = run_fields["id"]
+    if Run.objects.filter(pk=run_id).exists():
+        raise RunAlreadyExists(f"Run {run_id!r} already exists.")
+    _validate_unique((tier["tier_id"] for tier in tiers), field="tiers", label="tier_id")
+    _validate_unique((phase["phase_id"] for phase in phases), field="phases", label="phase_id")
+
+    run = Run(**run_fields, feature_flags=kill_switches.snapshot())
+    run.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError:
+        # Another request created the same id between our check and insert.
+        raise RunAlreadyExists(f"Run {run_id!r} already exists.") from None
+
+    tiers_by_id = {}
+    for tier_fields in tiers:
+        tier = Tier(run=run, **tier_fields)
+        tier.full_clean(exclude=["run"], validate_unique=False)
+        tiers_by_id[tier.tier_id] = tier
+    Tier.objects.bulk_create(tiers_by_id.values())
+
+    new_phases = []
+    for index, phase_fields in enumerate(phases):
+        phase_fields = dict(phase_fields)
+        tier_key = phase_fields.pop("tier_id")
+        tier = tiers_by_id.get(tier_key)
+        if tier is None:
+            raise ValidationError(
+                {"phases": f"Item {index}: tier_id {tier_key!r} is not one of this run's tiers."}
+            )
+        phase = Phase(run=run, tier=tier, **phase_fields)
+        phase.full_clean(exclude=["run", "tier"], validate_unique=False)
+        new_phases.append(phase)
+    Phase.objects.bulk_create(new_phases)
+    return run
+
+
+def _roll_up_run_state(*, run: Run, now: datetime) -> None:
+    """Set the run's terminal state from its phases, or reopen it on a retry."""
+    counts = run.phases.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=~Q(state__in=Phase.State.terminal())),
+        failed=Count("id", filter=Q(state=Phase.State.FAILED)),
+    )
+    if counts["total"] and not counts["open"]:
+        if run.is_terminal and run.state not in ROLL_UP_RUN_STATES:
+            return
+        run.state = (
+            Run.State.DONE_FAILED_REQUIRES_HUMAN_REVIEW
+            if counts["failed"]
+            else Run.State.DONE_SUCCESS
+        )
+        run.completed_at = run.completed_at or now
+        run.save(update_fields=["state", "completed_at", "updated_at"])
+    elif counts["open"] and run.state in ROLL_UP_RUN_STATES:
+        run.state = Run.State.PHASE_EXECUTION
+        run.completed_at = None
+        run.save(update_fields=["state", "completed_at", "updated_at"])
+
+
+@transaction.atomic
+def phase_update(
+    *,
+    phase: Phase,
+    changes: Mapping[str, Any],
+    tokens_used: int | None = None,
+    now: datetime | None = None,
+) -> Phase:
+    """Apply changes to a phase and roll its run's state forward.
+
+    The first phase to start executing starts the run; once every phase is
+    terminal the run is done. `tokens_used` (as the executor reports it) sets
+    the base tokens of the phase's current attempt in the ledger.
+    """
+    now = now or timezone.now()
+    # Lock the run so concurrent phase updates roll up one at a time (no-op on SQLite,
+    # which serialises writers anyway).
+    run = Run.objects.select_for_update().get(pk=phase.run_id)
+    previous_state = phase.state
+    for field, value in changes.items():
+        setattr(phase, field, value)
+    if phase.state != previous_state:
+        if phase.state == Phase.State.EXECUTING and phase.started_at is None:
+            phase.started_at = now
+        if phase.state in Phase.State.terminal():
+            phase.completed_at = phase.completed_at or now
+        else:
+            phase.completed_at = None
+    phase.full_clean(exclude=["run", "tier"], validate_unique=False)
+    phase.save()
+
+    if phase.state == Phase.State.FAILED and previous_state != Phase.State.FAILED:
+        DashboardEvent.objects.create(
+            run=run,
+            phase=phase,
+            event_type=DashboardEvent.EventType.PHASE_FAILED,
+            message=phase.last_failure_reason,
+            created_at=now,
+        )
+    if phase.state == Phase.State.EXECUTING and run.started_at is None:
+        run.started_at = now
+        run.state = Run.State.PHASE_EXECUTION
+        run.save(update_fields=["started_at", "state", "updated_at"])
+    if tokens_used is not None:
+        phase_tokens_set(phase=phase, category="base_tokens", tokens=tokens_used)
+    _roll_up_run_state(run=run, now=now)
+    phase.run = run
+    return phase
+
+
+def phase_tokens_set(*, phase: Phase, category: str, tokens: int) -> PhaseMetrics:
+    """Set (never add) one category on the phase's current ledger attempt.
+
+    A retried executor POST therefore changes nothing.
+    """
+    if category not in TOKEN_CATEGORIES:
+        raise ValueError(f"unknown token category {category!r}")
+    if tokens < 0:
+        raise ValidationError({"tokens_used": "Must be greater than or equal to 0."})
+    row, _ = PhaseMetrics.objects.update_or_create(
+        phase=phase,
+        attempt=phase.current_attempt,
+        defaults={"run_id": phase.run_id, category: tokens},
+    )
+    return row
+
+
+@transaction.atomic
+def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> LedgerIngestResult:
+    """Upsert ledger rows: a resent row is replaced, never added to.
+
+    Costs a constant number of queries per batch: one to resolve phases, one to
+    read existing rows, then one bulk insert and one bulk update.
+    """
+    phase_ids = {row["phase_id"] for row in rows}
+    phases = dict(
+        Phase.objects.filter(run=run, phase_id__in=phase_ids).values_list("phase_id", "pk")
+    )
+    seen_keys: set[tuple[str, int]] = set()
+    for index, row in enumerate(rows):
+        if row["phase_id"] not in phases:
+            raise ValidationError(
+                {"phase_id": f"Row {index}: run {run.pk!r} has no phase {row['phase_id']!r}."}
+            )
+        key = (row["phase_id"], row["attempt"])
+        if key in seen_keys:
+            raise ValidationError(
+                {"attempt": f"Row {index}: phase {key[0]!r} attempt {key[1]} appears twice."}
+            )
+        seen_keys.add(key)
+
+    existing = {
+        (ledger_row.phase_id, ledger_row.attempt): ledger_row
+        for ledger_row in PhaseMetrics.objects.filter(phase_id__in=phases.values())
+    }
+    to_create, to_update, unchanged = [], [], 0
+    now = timezone.now()
+    for row in rows:
+        phase_pk = phases[row["phase_id"]]
+        values = {
+            "model": row.get("model") or "",
+            "duration_seconds": row.get("duration_seconds"),
+            **{name: row[name] for name in TOKEN_CATEGORIES},
+        }
+        current = existing.get((phase_pk, row["attempt"]))
+        if current is None:
+            to_create.append(
+                PhaseMetrics(run=run, phase_id=phase_pk, attempt=row["attempt"], **values)
+            )
+        elif all(getattr(current, name) == value for name, value in values.items()):
+            unchanged += 1
+        else:
+            for name, value in values.items():
+                setattr(current, name, value)
+            current.updated_at = now
+            to_update.append(current)
+    try:
+        with transaction.atomic():
+            PhaseMetrics.objects.bulk_create(to_create, batch_size=1000)
+    except IntegrityError:
+        raise ConflictError(
+            "Another request wrote the same ledger rows concurrently; resend the batch."
+        ) from None
+    if to_update:
+        PhaseMetrics.objects.bulk_update(
+            to_update, [*LEDGER_VALUE_FIELDS, "updated_at"], batch_size=1000
+        )
+    return LedgerIngestResult(created=len(to_create), updated=len(to_update), unchanged=unchanged)
+
+
+@transaction.atomic
+def events_record(*, run: Run, events: Sequence[Mapping[str, Any]]) -> list[DashboardEvent]:
+    """Store a batch of events; an event naming an unknown phase rejects the batch."""
+    phase_ids = {event["phase_id"] for event in events if event.get("phase_id")}
+    phases = dict(
+        Phase.objects.filter(run=run, phase_id__in=phase_ids).values_list("phase_id", "pk")
+    )
+    now = timezone.now()
+    new_events = []
+    for index, event in enumerate(events):
+        phase_id = event.get("phase_id")
+        if phase_id and phase_id not in phases:
+            raise ValidationError(
+                {"phase_id": f"Item {index}: run {run.pk!r} has no phase {phase_id!r}."}
+            )
+        new_events.append(
+            DashboardEvent(
+                run=run,
+                phase_id=phases.get(phase_id) if phase_id else None,
+                event_type=event["event_type"],
+                message=event.get("message", ""),
+                payload=event.get("payload") or {},
+                created_at=event.get("created_at") or now,
+            )
+        )
+    return DashboardEvent.objects.bulk_create(new_events)
+
+
+@transaction.atomic
+def builder_result_record(*, phase: Phase, result: Mapping[str, Any]) -> DashboardEvent:
+    """Store a Builder result as an event and its tokens as the attempt's base tokens."""
+    phase.builder_attempts = result["builder_attempts"]
+    phase.save(update_fields=["builder_attempts", "updated_at"])
+    phase_tokens_set(phase=phase, category="base_tokens", tokens=result["tokens_used"])
+    failed = result["status"] == "failed"
+    return DashboardEvent.objects.create(
+        run_id=phase.run_id,
+        phase=phase,
+        event_type=(
+            DashboardEvent.EventType.BUILDER_ERROR
+            if failed
+            else DashboardEvent.EventType.BUILDER_RESULT
+        ),
+        message=result.get("notes", ""),
+        payload=_result_payload(result),
+    )
+
+
+@transaction.atomic
+def auditor_result_record(*, phase: Phase, result: Mapping[str, Any]) -> DashboardEvent:
+    """Store an Auditor result as an event and its tokens as second-opinion tokens."""
+    phase.auditor_attempts = result["auditor_attempts"]
+    phase.save(update_fields=["auditor_attempts", "updated_at"])
+    phase_tokens_set(phase=phase, category="second_opinion_tokens", tokens=result["tokens_used"])
+    return DashboardEvent.objects.create(
+        run_id=phase.run_id,
+        phase=phase,
+        event_type=DashboardEvent.EventType.AUDITOR_RESULT,
+        message=result.get("review_notes", ""),
+        payload=_result_payload(result),
+    )
+
+
+def _result_payload(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep a result's metadata but not a patch body, which can be megabytes."""
+    payload = {key: value for key, value in result.items() if key != "patch_content"}
+    if result.get("patch_content"):
+        payload["patch_size"] = len(result["patch_content"])
+    return payload
