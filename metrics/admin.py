@@ -77,11 +77,11 @@ class PhaseMetricsAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request) -> QuerySet:
-        return super().get_queryset(request).annotate(total_tokens_sql=total_tokens_expression())
+        return super().get_queryset(request).annotate(total_tokens=total_tokens_expression())
 
-    @admin.display(description="total tokens", ordering="total_tokens_sql")
+    @admin.display(description="total tokens", ordering="total_tokens")
     def total(self, obj: PhaseMetrics) -> int:
-        return obj.total_tokens_sql
+        return obj.total_tokens
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -242,10 +242,6 @@ class PhaseMetrics(models.Model):
     def __str__(self) -> str:
         return f"{self.phase} attempt {self.attempt}"
 
-    @property
-    def total_tokens(self) -> int:
-        return sum(getattr(self, name) for name in TOKEN_CATEGORIES)
-
 
 class DashboardEvent(models.Model):
     class EventType(models.TextChoices):

@@ -12,13 +12,16 @@ def run_get(run_id: str) -> Run:
     return get_object_or_404(Run, pk=run_id)
 
 
-def run_detail_get(run_id: str) -> Run:
-    """Return the run with tiers and phases prefetched (three queries in all)."""
-    queryset = Run.objects.prefetch_related(
+def runs_with_tiers_and_phases() -> QuerySet[Run]:
+    """Runs with tiers and phases prefetched: three queries whatever the size."""
+    return Run.objects.prefetch_related(
         "tiers",
         Prefetch("phases", queryset=Phase.objects.select_related("tier")),
     )
-    return get_object_or_404(queryset, pk=run_id)
+
+
+def run_detail_get(run_id: str) -> Run:
+    return get_object_or_404(runs_with_tiers_and_phases(), pk=run_id)
 
 
 def phase_get(run_id: str, phase_id: str) -> Phase:

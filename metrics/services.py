@@ -151,13 +151,13 @@ def phase_update(
             message=phase.last_failure_reason,
             created_at=now,
         )
+    if tokens_used is not None:
+        phase_tokens_set(phase=phase, category="base_tokens", tokens=tokens_used)
+    _roll_up_run_state(run=run, now=now)
     if phase.state == Phase.State.EXECUTING and run.started_at is None:
         run.started_at = now
         run.state = Run.State.PHASE_EXECUTION
         run.save(update_fields=["started_at", "state", "updated_at"])
-    if tokens_used is not None:
-        phase_tokens_set(phase=phase, category="base_tokens", tokens=tokens_used)
-    _roll_up_run_state(run=run, now=now)
     phase.run = run
     return phase
 

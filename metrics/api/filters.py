@@ -2,13 +2,14 @@
 
 import django_filters
 
+from autopack_site.api.filters import UTCIsoDateTimeFilter
 from metrics.models import DashboardEvent, Run
 
 
 class RunFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=Run.State.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     has_failures = django_filters.BooleanFilter(
         method="filter_has_failures",
         label="Runs in a failed state or with a FAILED phase (true), or neither (false).",

@@ -53,7 +53,7 @@ class RunViewSet(
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return Run.objects.prefetch_related("tiers", "phases__tier")
+            return selectors.runs_with_tiers_and_phases()
         return Run.objects.order_by("-created_at", "-id")
 
     def get_serializer_class(self):
