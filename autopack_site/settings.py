@@ -93,6 +93,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server must fail health checks quickly, not hang them.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -164,6 +169,11 @@ SPECTACULAR_SETTINGS = {
 
 # Service metadata reported by /health.
 AUTOPACK_VERSION = env.str("AUTOPACK_VERSION", default="")
+
+# Optional dependencies checked by /health/ready only when configured.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+QDRANT_HOST = env.str("QDRANT_HOST", default="")
+QDRANT_PORT = env.int("QDRANT_PORT", default=6333)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

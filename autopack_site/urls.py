@@ -1,14 +1,19 @@
-"""URL map: admin, the v1 API (one flat namespace), OpenAPI, and executor routes."""
+"""URL map: health, admin, the v1 API (one flat namespace), OpenAPI, executor routes."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from metrics.api.health_views import health_view, liveness_view, readiness_view
 
 api_v1 = [
     path("", include("metrics.api.urls")),
 ]
 
 urlpatterns = [
+    re_path(r"^health/?$", health_view, name="health"),
+    re_path(r"^health/ready/?$", readiness_view, name="health-ready"),
+    re_path(r"^health/live/?$", liveness_view, name="health-live"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

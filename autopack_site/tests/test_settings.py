@@ -1,33 +1,18 @@
 """Production settings are secure by default; tested in real subprocesses."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-STRONG_SECRET = "q8Xv2-pL0z!w7Rk9@tYb4nM1cJ6hD3sF5gA0eU8iO2rT7yW4xZ9vB1nC5mK3jH6"
+from autopack_site.testing import STRONG_SECRET, subprocess_env
+from autopack_site.testing import manage as run_manage
 
 
-def manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL"))
-    }
-    env.update({"DJANGO_SETTINGS_MODULE": "autopack_site.settings",
-                "DJANGO_READ_DOT_ENV_FILE": "0", **env_overrides})
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+def manage(*args: str, **env_overrides: str):
+    env = subprocess_env(**env_overrides)
+    # These tests are about the secret and the HTTPS defaults: start from none.
+    for name in ("DJANGO_SECRET_KEY", "DJANGO_SECURE_SSL_REDIRECT"):
+        if name not in env_overrides:
+            env.pop(name)
+    return run_manage(*args, env=env)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Helpers for tests that run the service in a real subprocess over real HTTP."""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SERVE_WSGI = (
+    "import sys\n"
+    "from wsgiref.simple_server import make_server\n"
+    "from autopack_site.wsgi import application\n"
+    "make_server('127.0.0.1', int(sys.argv[1]), application).serve_forever()\n"
+)
+STRONG_SECRET = "q8Xv2-pL0z!w7Rk9@tYb4nM1cJ6hD3sF5gA0eU8iO2rT7yW4xZ9vB1nC5mK3jH6"
+
+
+def subprocess_env(**overrides: str) -> dict[str, str]:
+    """The current environment without Django/database/switch settings, plus overrides."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "AUTOPACK_", "CELERY_", "QDRANT_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "autopack_site.settings",
+            "DJANGO_READ_DOT_ENV_FILE": "0",
+            "DJANGO_SECRET_KEY": STRONG_SECRET,
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str]) -> Iterator[str]:
+    """Serve the WSGI application in a subprocess; yield its base URL.
+
+    The standard library's WSGI server is used rather than runserver, which
+    refuses to start when the database is unreachable (the case under test).
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE_WSGI, str(port)],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            if process.poll() is not None:
+                raise RuntimeError("server exited before listening")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start listening within 30 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def http_get(url: str) -> tuple[int, dict, str]:
+    """GET a URL; return (status, parsed JSON body, content type)."""
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            return response.status, json.loads(response.read()), response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), error.headers["Content-Type"]

@@ -1,0 +1,112 @@
+"""Smoke-check a deployed instance over real HTTP (used by `manage.py smoke_check`).
+
+Only the standard library is used, so the check runs anywhere the project does.
+Each check returns a line; a throwaway run is created for the ledger check and
+deleted afterwards, whatever happens in between.
+"""
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    body: object
+    elapsed_ms: float
+
+
+class SmokeClient:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: object = None) -> HttpReply:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if self.api_key:
+            request.add_header("X-API-Key", self.api_key)
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        try:
+            parsed = json.loads(raw.decode("utf-8")) if raw else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            parsed = None
+        return HttpReply(status, parsed, elapsed)
+
+
+def _expect(name: str, reply: HttpReply, expected: int, note: str = "") -> SmokeResult:
+    passed = reply.status == expected
+    detail = f"HTTP {reply.status} (expected {expected}) in {reply.elapsed_ms} ms"
+    return SmokeResult(name, passed, f"{detail}{'; ' + note if note else ''}")
+
+
+def run_smoke_checks(
+    client: SmokeClient, report: Callable[[SmokeResult], None] = lambda result: None
+) -> list[SmokeResult]:
+    """Exercise every critical endpoint; call `report` as each result arrives."""
+    results: list[SmokeResult] = []
+
+    def record(result: SmokeResult) -> SmokeResult:
+        results.append(result)
+        report(result)
+        return result
+
+    health = client.request("GET", "/health")
+    healthy = isinstance(health.body, dict) and health.body.get("status") == "healthy"
+    record(_expect("health", health, 200, "healthy" if healthy else "not healthy"))
+    switches = health.body.get("kill_switches", {}) if isinstance(health.body, dict) else {}
+    record(_expect("health/ready", client.request("GET", "/health/ready"), 200))
+    record(_expect("health/live", client.request("GET", "/health/live"), 200))
+    record(_expect("openapi schema", client.request("GET", "/api/schema/"), 200))
+
+    if not client.api_key:
+        record(_expect("runs (auth enforced)", client.request("GET", "/api/v1/runs/?limit=1"), 401,
+                       "no --api-key: authenticated checks skipped"))
+        return results
+    record(_expect("runs list", client.request("GET", "/api/v1/runs/?limit=1"), 200))
+
+    run_id = f"smoke-check-{uuid.uuid4().hex[:12]}"
+    created = client.request(
+        "POST",
+        "/api/v1/runs/",
+        {"id": run_id, "tiers": [{"tier_id": "T1", "phases": [{"phase_id": "smoke-phase"}]}]},
+    )
+    record(_expect("runs create (throwaway run)", created, 201))
+    if created.status != 201:
+        return results
+    try:
+        record(_expect("executor run view", client.request("GET", f"/runs/{run_id}"), 200))
+        record(_expect("run status", client.request("GET", f"/runs/{run_id}/status"), 200))
+        phase6_on = bool(switches.get("phase6_metrics"))
+        row = {"phase_id": "smoke-phase", "attempt": 1, "retrieval_tokens": 1,
+               "second_opinion_tokens": 1, "evidence_request_tokens": 1, "base_tokens": 1}
+        ingest = client.request("POST", f"/api/v1/runs/{run_id}/metrics/", [row])
+        record(_expect("ledger ingestion", ingest, 201 if phase6_on else 503,
+                       f"phase6_metrics {'on' if phase6_on else 'off'} per /health"))
+        record(_expect("events list", client.request("GET", f"/api/v1/runs/{run_id}/events/"), 200))
+    finally:
+        record(_expect("runs delete (cleanup)", client.request("DELETE", f"/api/v1/runs/{run_id}/"),
+                       204))
+    return results
