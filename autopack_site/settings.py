@@ -170,6 +170,9 @@ SPECTACULAR_SETTINGS = {
 # Service metadata reported by /health.
 AUTOPACK_VERSION = env.str("AUTOPACK_VERSION", default="")
 
+# Ledger rows older than this many days are rolled up into daily summaries.
+AUTOPACK_METRICS_RETENTION_DAYS = env.int("AUTOPACK_METRICS_RETENTION_DAYS", default=30)
+
 # Optional dependencies checked by /health/ready only when configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 QDRANT_HOST = env.str("QDRANT_HOST", default="")

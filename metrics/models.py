@@ -109,6 +109,10 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Run list filtered by state, newest first (GET /api/v1/runs/?state=…).
+            models.Index(fields=["state", "-created_at"], name="metrics_run_state_created"),
+        ]
 
     def __str__(self) -> str:
         return self.id
@@ -186,6 +190,10 @@ class Phase(models.Model):
                 fields=["run", "phase_id"], name="metrics_phase_unique_id_in_run"
             ),
         ]
+        indexes = [
+            # Phase counts by state for a run (consolidated totals, run roll-up).
+            models.Index(fields=["run", "state"], name="metrics_phase_run_state"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.phase_id}"
@@ -203,8 +211,14 @@ class PhaseMetrics(models.Model):
     four categories, so no second figure can drift from the ledger.
     """
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="phase_metrics")
-    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="metrics")
+    # No single-column index: metrics_ledger_run_created leads with run_id.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="phase_metrics", db_index=False
+    )
+    # No single-column index: metrics_ledger_one_row_per_attempt leads with phase_id.
+    phase = models.ForeignKey(
+        Phase, on_delete=models.CASCADE, related_name="metrics", db_index=False
+    )
     attempt = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     retrieval_tokens = models.BigIntegerField(default=0)
     second_opinion_tokens = models.BigIntegerField(default=0)
@@ -237,6 +251,13 @@ class PhaseMetrics(models.Model):
                 condition=Q(duration_seconds__isnull=True) | Q(duration_seconds__gte=0),
                 name="metrics_ledger_duration_non_negative",
             ),
+        ]
+        indexes = [
+            # Consolidated metrics: a run's rows newest first (page) and its totals;
+            # id makes the order total so pages never overlap.
+            models.Index(fields=["run", "-created_at", "-id"], name="metrics_ledger_run_created"),
+            # Retention (rows older than a cutoff) and the cross-run daily view.
+            models.Index(fields=["created_at"], name="metrics_ledger_created"),
         ]
 
     def __str__(self) -> str:
@@ -275,7 +296,8 @@ class DashboardEvent(models.Model):
                 cls.API_ERROR,
             ]
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    # Indexed by metrics_event_run_created, which leads with run_id.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events", db_index=False)
     phase = models.ForeignKey(
         Phase, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
@@ -286,6 +308,51 @@ class DashboardEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # A run's events newest first (GET /api/v1/runs/{id}/events/).
+            models.Index(fields=["run", "-created_at"], name="metrics_event_run_created"),
+            # Failure events by type over a time window (pattern mining, dashboards).
+            models.Index(fields=["event_type", "created_at"], name="metrics_event_type_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.run_id}"
+
+
+class DailyTokenSummary(models.Model):
+    """Ledger rows older than the retention window, rolled up per run and day.
+
+    Totals stay exact after retention: a run's total is its raw rows plus these.
+    """
+
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="daily_token_summaries", db_index=False
+    )
+    date = models.DateField()
+    retrieval_tokens = models.BigIntegerField(default=0)
+    second_opinion_tokens = models.BigIntegerField(default=0)
+    evidence_request_tokens = models.BigIntegerField(default=0)
+    base_tokens = models.BigIntegerField(default=0)
+    row_count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["date", "run_id"]
+        constraints = [
+            # One summary per run and day; retention upserts into it (and the
+            # unique index serves a run's roll-up totals).
+            models.UniqueConstraint(fields=["run", "date"], name="metrics_daily_one_per_run_day"),
+            models.CheckConstraint(
+                condition=Q(retrieval_tokens__gte=0)
+                & Q(second_opinion_tokens__gte=0)
+                & Q(evidence_request_tokens__gte=0)
+                & Q(base_tokens__gte=0),
+                name="metrics_daily_tokens_non_negative",
+            ),
+        ]
+        indexes = [
+            # Cross-run daily view filtered by date range.
+            models.Index(fields=["date"], name="metrics_daily_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.date}"

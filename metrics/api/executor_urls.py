@@ -1,8 +1,9 @@
-"""Executor-compatible routes (no trailing slashes, as the executor calls them)."""
+"""Autopack executor and dashboard routes (no trailing slashes, as Autopack calls them)."""
 
 from django.urls import path, re_path
 
 from metrics.api import executor_views as views
+from metrics.api.consolidated_views import ConsolidatedMetricsView
 from metrics.api.views import RUN_ID_PATTERN
 
 RUN = rf"(?P<run_id>{RUN_ID_PATTERN})"
@@ -27,4 +28,10 @@ urlpatterns = [
         name="executor-auditor-result",
     ),
     re_path(rf"^runs/{RUN}$", views.ExecutorRunView.as_view(), name="executor-run-detail"),
+    # The Autopack dashboard's path for the same consolidated view.
+    re_path(
+        rf"^dashboard/runs/{RUN}/consolidated-metrics/?$",
+        ConsolidatedMetricsView.as_view(),
+        name="dashboard-consolidated-metrics",
+    ),
 ]

@@ -1,6 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from metrics.api.consolidated_views import ConsolidatedMetricsView, DailyMetricsView
 from metrics.api.views import RUN_ID_PATTERN, PhaseDetailView, RunViewSet
 
 router = SimpleRouter()
@@ -13,4 +14,10 @@ urlpatterns = [
         PhaseDetailView.as_view(),
         name="run-phase-detail",
     ),
+    re_path(
+        rf"^runs/(?P<run_id>{RUN_ID_PATTERN})/consolidated-metrics/$",
+        ConsolidatedMetricsView.as_view(),
+        name="run-consolidated-metrics",
+    ),
+    re_path(r"^metrics/daily/$", DailyMetricsView.as_view(), name="metrics-daily"),
 ]

@@ -25,7 +25,9 @@ FUZZ_PHASE_ID = "fuzz-phase"
 def api_schema(db, monkeypatch):
     from autopack_site.wsgi import application
 
+    # Switches on: their 503s are deliberate and tested on their own.
     monkeypatch.setenv("AUTOPACK_ENABLE_PHASE6_METRICS", "1")
+    monkeypatch.setenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", "1")
     PhaseFactory(run__id=FUZZ_RUN_ID, phase_id=FUZZ_PHASE_ID)
     # Keep the test's connection (and its transaction) across WSGI requests,
     # as Django's own test client does.

@@ -1,0 +1,104 @@
+"""Ledger retention: roll old rows into daily summaries, then delete them.
+
+Each batch is one transaction that adds the batch's per-run, per-day sums to
+the summaries (an upsert computed in SQL) and deletes exactly those rows. A
+batch is therefore either fully rolled up or untouched: an interruption loses
+nothing, and a rerun finds only rows not yet rolled up, so nothing is doubled.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from metrics.models import TOKEN_CATEGORIES, DailyTokenSummary, PhaseMetrics
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: datetime
+    rows: int  # ledger rows rolled up (or that would be, on a dry run)
+    run_days: int  # distinct (run, day) pairs they fall into
+    batches: int
+    dry_run: bool
+
+
+def _rollup_insert_sql(batch) -> tuple[str, list]:
+    """Build INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE (adds, never replaces)."""
+    grouped = (
+        batch.annotate(day=TruncDate("created_at", tzinfo=dt_timezone.utc))
+        .order_by()
+        .values("run_id", "day")
+        .annotate(**{f"sum_{name}": Sum(name) for name in TOKEN_CATEGORIES}, rows=Count("id"))
+    )
+    select_sql, params = grouped.query.sql_with_params()
+    table = connection.ops.quote_name(DailyTokenSummary._meta.db_table)
+    quote = connection.ops.quote_name
+    columns = ["run_id", "date", *TOKEN_CATEGORIES, "row_count"]
+    updates = ", ".join(
+        f"{quote(column)} = {table}.{quote(column)} + excluded.{quote(column)}"
+        for column in [*TOKEN_CATEGORIES, "row_count"]
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) {select_sql} "
+        f"ON CONFLICT ({quote('run_id')}, {quote('date')}) DO UPDATE SET {updates}"
+    )
+    return sql, list(params)
+
+
+def metrics_retention_run(
+    *,
+    days: int,
+    batch_size: int = 10_000,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RetentionResult:
+    """Roll ledger rows older than `days` days into daily summaries, batch by batch.
+
+    `progress(done, total)` is called after each committed batch.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old_rows = PhaseMetrics.objects.filter(created_at__lt=cutoff)
+    total = old_rows.count()
+    run_days = (
+        old_rows.annotate(day=TruncDate("created_at", tzinfo=dt_timezone.utc))
+        .order_by()
+        .values("run_id", "day")
+        .distinct()
+        .count()
+    )
+    if dry_run or total == 0:
+        return RetentionResult(cutoff, total, run_days, 0, dry_run)
+
+    done = batches = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            # Batches follow the primary key, so each one is a contiguous pk range.
+            pks = list(
+                old_rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[
+                    :batch_size
+                ]
+            )
+            if not pks:
+                break
+            batch = old_rows.filter(pk__gte=pks[0], pk__lte=pks[-1])
+            sql, params = _rollup_insert_sql(batch)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            deleted, _ = batch.delete()
+            if deleted != len(pks):
+                # Rows changed under us; the transaction rolls back, nothing is lost.
+                raise RuntimeError(f"expected to delete {len(pks)} rows, deleted {deleted}")
+        last_pk = pks[-1]
+        done += len(pks)
+        batches += 1
+        if progress:
+            progress(done, total)
+    return RetentionResult(cutoff, done, run_days, batches, dry_run)

@@ -1,0 +1,177 @@
+"""Consolidated token metrics and the daily view, over HTTP on the real database."""
+
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+
+from metrics.models import DailyTokenSummary, Phase
+from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=dt_timezone.utc)
+
+
+@pytest.fixture
+def consolidated_on(monkeypatch):
+    monkeypatch.setenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", "1")
+
+
+def url(run_id, **params):
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return f"/api/v1/runs/{run_id}/consolidated-metrics/" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+def ledger_run():
+    """A run with 3 phases (complete, failed, queued) and 5 ledger rows on two of them."""
+    run = RunFactory(id="telemetry-collection-v7")
+    complete = PhaseFactory(run=run, tier__run=run, phase_id="p-complete", state=Phase.State.COMPLETE)
+    failed = PhaseFactory(run=run, tier=complete.tier, phase_id="p-failed", state=Phase.State.FAILED)
+    PhaseFactory(run=run, tier=complete.tier, phase_id="p-queued")
+    for attempt in (1, 2, 3):
+        PhaseMetricsFactory(phase=complete, attempt=attempt, created_at=T0 + timedelta(hours=attempt),
+                            retrieval_tokens=10, second_opinion_tokens=20,
+                            evidence_request_tokens=30, base_tokens=40)
+    for attempt in (1, 2):
+        PhaseMetricsFactory(phase=failed, attempt=attempt, created_at=T0 + timedelta(hours=attempt),
+                            retrieval_tokens=1, second_opinion_tokens=2,
+                            evidence_request_tokens=3, base_tokens=4)
+    return run
+
+
+def test_switch_off_is_503_before_parameter_validation(authed_client):
+    response = authed_client.get(url("no-such-run", limit="abc"))
+    assert response.status_code == 503
+    assert "AUTOPACK_ENABLE_CONSOLIDATED_METRICS=1" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({"limit": 0}, "limit", "between 1 and 10000"),
+        ({"limit": 10001}, "limit", "between 1 and 10000"),
+        ({"limit": "x"}, "limit", "between 1 and 10000"),
+        ({"offset": -1}, "offset", "greater than or equal to 0"),
+        ({"offset": "1.5"}, "offset", "greater than or equal to 0"),
+    ],
+)
+def test_bad_paging_is_400_naming_the_bound(authed_client, consolidated_on, params, field, message):
+    # Validation comes before the run lookup: an unknown run still gets the 400.
+    response = authed_client.get(url("no-such-run", **params))
+    assert response.status_code == 400
+    assert message in response.json()[field][0]
+
+
+def test_unknown_run_is_404(authed_client, consolidated_on):
+    assert authed_client.get(url("no-such-run")).status_code == 404
+
+
+def test_totals_cover_the_whole_run_and_the_page_is_newest_first(
+    authed_client, consolidated_on, ledger_run
+):
+    body = authed_client.get(url(ledger_run.id, limit=2)).json()
+    assert body["run_id"] == ledger_run.id
+    assert body["totals"] == {
+        "retrieval_tokens": 32,
+        "second_opinion_tokens": 64,
+        "evidence_request_tokens": 96,
+        "base_tokens": 128,
+        "total_tokens": 320,
+    }
+    assert (body["total_phases"], body["completed_phases"], body["failed_phases"]) == (3, 1, 1)
+    assert (body["phases_with_metrics"], body["rolled_up_rows"]) == (2, 0)
+    assert (body["count"], body["limit"], body["offset"]) == (5, 2, 0)
+    assert body["previous"] is None and "offset=2" in body["next"]
+    # Newest first; equal timestamps are ordered by id (newest id first).
+    assert [(r["phase_id"], r["attempt"]) for r in body["results"]] == [
+        ("p-complete", 3), ("p-failed", 2),
+    ]
+    assert body["results"][0]["total_tokens"] == 100
+    assert set(body["results"][0]) == {
+        "phase_id", "attempt", "retrieval_tokens", "second_opinion_tokens",
+        "evidence_request_tokens", "base_tokens", "total_tokens", "model", "created_at",
+    }
+
+
+def test_pages_never_overlap_and_cover_every_row(authed_client, consolidated_on, ledger_run):
+    seen = []
+    for offset in range(0, 6, 2):
+        body = authed_client.get(url(ledger_run.id, limit=2, offset=offset)).json()
+        seen += [(r["phase_id"], r["attempt"]) for r in body["results"]]
+        assert body["totals"]["total_tokens"] == 320  # never just the page
+    assert len(seen) == len(set(seen)) == 5
+
+
+def test_offset_past_the_end_is_an_empty_page(authed_client, consolidated_on, ledger_run):
+    body = authed_client.get(url(ledger_run.id, offset=50)).json()
+    assert body["results"] == [] and body["count"] == 5 and body["next"] is None
+
+
+def test_dashboard_path_serves_the_same_view(authed_client, consolidated_on, ledger_run):
+    api = authed_client.get(url(ledger_run.id)).json()
+    dashboard = authed_client.get(f"/dashboard/runs/{ledger_run.id}/consolidated-metrics").json()
+    assert dashboard["totals"] == api["totals"] and dashboard["count"] == api["count"]
+
+
+def test_run_without_metrics_has_zero_totals(authed_client, consolidated_on):
+    run = RunFactory()
+    body = authed_client.get(url(run.id)).json()
+    assert body["totals"]["total_tokens"] == 0 and body["results"] == [] and body["count"] == 0
+
+
+def test_rolled_up_days_count_in_totals_not_in_rows(authed_client, consolidated_on, ledger_run):
+    DailyTokenSummary.objects.create(
+        run=ledger_run, date=date(2026, 9, 1), retrieval_tokens=1000, second_opinion_tokens=0,
+        evidence_request_tokens=0, base_tokens=5, row_count=7,
+    )
+    body = authed_client.get(url(ledger_run.id)).json()
+    assert body["totals"]["retrieval_tokens"] == 1032
+    assert body["totals"]["total_tokens"] == 320 + 1005
+    assert (body["count"], body["rolled_up_rows"]) == (5, 7)
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_query_count_is_constant_whatever_the_run_size(
+    authed_client, consolidated_on, django_assert_num_queries, rows
+):
+    phase = PhaseFactory()
+    for attempt in range(1, rows + 1):
+        PhaseMetricsFactory(phase=phase, attempt=attempt)
+    # savepoint, API key, totals (one aggregate query), page, release savepoint
+    with django_assert_num_queries(5):
+        response = authed_client.get(url(phase.run_id, limit=10))
+    assert response.json()["count"] == rows
+
+
+# --- Daily view ---------------------------------------------------------------------
+
+
+def test_daily_groups_raw_and_rolled_up_rows_oldest_first(authed_client, ledger_run):
+    other = PhaseMetricsFactory(created_at=T0 + timedelta(days=1), base_tokens=1000,
+                                retrieval_tokens=0, second_opinion_tokens=0,
+                                evidence_request_tokens=0)
+    DailyTokenSummary.objects.create(run=ledger_run, date=date(2026, 11, 1), base_tokens=60,
+                                     row_count=4)
+    body = authed_client.get("/api/v1/metrics/daily/").json()
+    assert body["results"] == [
+        {"date": "2026-11-01", "retrieval_tokens": 32, "second_opinion_tokens": 64,
+         "evidence_request_tokens": 96, "base_tokens": 188, "total_tokens": 380, "rows": 9},
+        {"date": "2026-11-02", "retrieval_tokens": 0, "second_opinion_tokens": 0,
+         "evidence_request_tokens": 0, "base_tokens": 1000, "total_tokens": 1000, "rows": 1},
+    ]
+    only_run = authed_client.get("/api/v1/metrics/daily/", {"run_id": other.run_id}).json()
+    assert [d["date"] for d in only_run["results"]] == ["2026-11-02"]
+    window = authed_client.get("/api/v1/metrics/daily/", {"from": "2026-11-02", "to": "2026-11-02"})
+    assert [d["date"] for d in window.json()["results"]] == ["2026-11-02"]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [({"from": "yesterday"}, "from"), ({"to": "2026-13-01"}, "to"),
+     ({"from": "2026-11-02", "to": "2026-11-01"}, "to")],
+)
+def test_daily_bad_dates_are_400(authed_client, params, field):
+    response = authed_client.get("/api/v1/metrics/daily/", params)
+    assert response.status_code == 400 and field in response.json()
