@@ -1,12 +1,13 @@
 """Writes to the run store. Views, commands and the executor routes call these."""
 
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -183,8 +184,10 @@ def phase_tokens_set(*, phase: Phase, category: str, tokens: int) -> PhaseMetric
 def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> LedgerIngestResult:
     """Upsert ledger rows: a resent row is replaced, never added to.
 
-    Costs a constant number of queries per batch: one to resolve phases, one to
-    read existing rows, then one bulk insert and one bulk update.
+    Costs a constant number of statements per batch (phases, existing rows, one
+    multi-row INSERT per few thousand rows, and an UPDATE only for rows that
+    changed) and builds no model instance for new rows: this is the hot path
+    of Phase 6 telemetry.
     """
     phase_ids = {row["phase_id"] for row in rows}
     phases = dict(
@@ -203,34 +206,36 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
             )
         seen_keys.add(key)
 
+    # A superset of the batch's keys (phases x attempts), read as plain tuples.
     existing = {
-        (ledger_row.phase_id, ledger_row.attempt): ledger_row
-        for ledger_row in PhaseMetrics.objects.filter(phase_id__in=phases.values())
+        (phase_pk, attempt): (pk, values)
+        for pk, phase_pk, attempt, *values in PhaseMetrics.objects.filter(
+            phase_id__in=phases.values(), attempt__in={row["attempt"] for row in rows}
+        ).values_list("pk", "phase_id", "attempt", *LEDGER_VALUE_FIELDS)
     }
-    to_create, to_update, unchanged = [], [], 0
+    to_insert, to_update, unchanged = [], [], 0
     now = timezone.now()
     for row in rows:
         phase_pk = phases[row["phase_id"]]
-        values = {
-            "model": row.get("model") or "",
-            "duration_seconds": row.get("duration_seconds"),
-            **{name: row[name] for name in TOKEN_CATEGORIES},
-        }
+        values = (
+            *(row[name] for name in TOKEN_CATEGORIES),
+            row.get("model") or "",
+            row.get("duration_seconds"),
+        )
         current = existing.get((phase_pk, row["attempt"]))
         if current is None:
-            to_create.append(
-                PhaseMetrics(run=run, phase_id=phase_pk, attempt=row["attempt"], **values)
-            )
-        elif all(getattr(current, name) == value for name, value in values.items()):
+            to_insert.append((run.pk, phase_pk, row["attempt"], *values))
+        elif tuple(current[1]) == values:
             unchanged += 1
         else:
-            for name, value in values.items():
-                setattr(current, name, value)
-            current.updated_at = now
-            to_update.append(current)
+            to_update.append(
+                PhaseMetrics(
+                    pk=current[0], updated_at=now, **dict(zip(LEDGER_VALUE_FIELDS, values))
+                )
+            )
     try:
         with transaction.atomic():
-            PhaseMetrics.objects.bulk_create(to_create, batch_size=1000)
+            _ledger_insert(to_insert, now=now)
     except IntegrityError:
         raise ConflictError(
             "Another request wrote the same ledger rows concurrently; resend the batch."
@@ -239,7 +244,74 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
         PhaseMetrics.objects.bulk_update(
             to_update, [*LEDGER_VALUE_FIELDS, "updated_at"], batch_size=1000
         )
-    return LedgerIngestResult(created=len(to_create), updated=len(to_update), unchanged=unchanged)
+    return LedgerIngestResult(created=len(to_insert), updated=len(to_update), unchanged=unchanged)
+
+
+LEDGER_INSERT_COLUMNS = ("run_id", "phase_id", "attempt", *LEDGER_VALUE_FIELDS)
+
+
+def _ledger_insert(rows: list[tuple], *, now: datetime) -> None:
+    """Insert ledger rows with multi-row INSERT statements, as many rows per statement
+    as the database's parameter limit allows."""
+    if not rows:
+        return
+    columns = [*LEDGER_INSERT_COLUMNS, "created_at", "updated_at"]
+    if connection.vendor == "postgresql" and _copy_rows(rows, columns, now=now):
+        return
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    per_statement = max(1, _max_query_params() // len(columns))
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(PhaseMetrics._meta.db_table)} "
+        f"({', '.join(quote(column) for column in columns)}) VALUES "
+    )
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [value for row in chunk for value in (*row, stamp, stamp)]
+            cursor.execute(head + ", ".join([placeholder] * len(chunk)), params)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: object) -> str:
+    """Encode one value for COPY's text format (\\N is NULL)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
+def _copy_rows(rows: list[tuple], columns: list[str], *, now: datetime) -> bool:
+    """Stream rows with COPY FROM STDIN (PostgreSQL, psycopg2): several times faster
+    than INSERT for large batches. Return False when the driver cannot COPY."""
+    with connection.cursor() as cursor:
+        if not hasattr(cursor.cursor, "copy_expert"):
+            return False
+        stamp = now.isoformat()
+        body = "".join(
+            "\t".join(_copy_text(value) for value in (*row, stamp, stamp)) + "\n" for row in rows
+        )
+        quote = connection.ops.quote_name
+        cursor.cursor.copy_expert(
+            f"COPY {quote(PhaseMetrics._meta.db_table)} "
+            f"({', '.join(quote(column) for column in columns)}) FROM STDIN",
+            io.StringIO(body),
+        )
+    return True
+
+
+def _max_query_params() -> int:
+    if connection.vendor == "sqlite":
+        # The real limit of the linked SQLite (32766 since 3.32), not Django's 999.
+        import sqlite3
+
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65_535
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from autopack_site.errors import FeatureDisabledError
 from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.api.filters import EventFilter, RunFilter
+from metrics.api.ledger_validation import ledger_batch_validate
 from metrics.models import Run
 
 RUN_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
@@ -95,7 +96,7 @@ class RunViewSet(
         if request.method == "GET":
             page = self.paginate_queryset(selectors.ledger_rows_for_run(run))
             return self.get_paginated_response(s.LedgerRowSerializer(page, many=True).data)
-        rows = _validated_batch(s.LedgerRowInputSerializer, request.data)
+        rows = ledger_batch_validate(request.data)
         result = services.phase_metrics_ingest(run=run, rows=rows)
         return Response(
             s.LedgerIngestResultSerializer(result).data, status=status.HTTP_201_CREATED

@@ -1,0 +1,178 @@
+"""Fast validation of ledger ingestion batches (up to 10,000 rows per request).
+
+DRF serializers cost ~100 µs a row, which caps ingestion near 7,000 rows/s.
+This validator applies the same rules as `LedgerRowInputSerializer` (the schema
+the API publishes) in plain Python and returns errors in the same shape: a dict
+keyed by row position, each a dict of field → messages. A test runs both on the
+same cases so they cannot drift apart.
+"""
+
+import math
+import re
+
+from rest_framework.exceptions import ValidationError
+
+from autopack_site.api.fields import TokenCountField
+from metrics.api.serializers import MAX_ATTEMPT, MAX_BATCH_ROWS
+from metrics.models import IDENTIFIER_MAX_LENGTH, TOKEN_CATEGORIES
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+_INTEGER_STRING = re.compile(r"^\s*-?\d+\s*$")
+MAX_DURATION_SECONDS = 10**9
+REQUIRED = "This field is required."
+NOT_NULL = "This field may not be null."
+
+
+def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | None]:
+    if isinstance(value, bool) or value is None:
+        return None, "A valid integer is required." if value is not None else NOT_NULL
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _INTEGER_STRING.match(value) and len(value) < 50:
+        number = int(value)
+    else:
+        return None, "A valid integer is required."
+    if number < minimum:
+        return None, f"Ensure this value is greater than or equal to {minimum}."
+    if number > maximum:
+        return None, f"Ensure this value is less than or equal to {maximum}."
+    return number, None
+
+
+_INTEGER_BOUNDS = {"attempt": (1, MAX_ATTEMPT)} | {
+    name: (0, TokenCountField.MAX_TOKENS) for name in TOKEN_CATEGORIES
+}
+
+
+def _clean_row(item) -> dict | None:
+    """Return the row when it is plainly valid (the common case), else None.
+
+    Anything unusual (strings for numbers, missing or extra-long values) falls
+    through to `_row`, which applies every rule and words the errors.
+    """
+    if type(item) is not dict:
+        return None
+    phase_id = item.get("phase_id")
+    if type(phase_id) is not str or len(phase_id) > IDENTIFIER_MAX_LENGTH:
+        return None
+    if not _IDENTIFIER.fullmatch(phase_id):
+        return None
+    row = {"phase_id": phase_id}
+    for name, (minimum, maximum) in _INTEGER_BOUNDS.items():
+        value = item.get(name)
+        if type(value) is not int or not minimum <= value <= maximum:
+            return None
+        row[name] = value
+    model = item.get("model", "")
+    if type(model) is not str or len(model) > 100 or "\x00" in model or model != model.strip():
+        return None
+    row["model"] = model
+    duration = item.get("duration_seconds")
+    if duration is not None:
+        if type(duration) not in (int, float) or not 0 <= duration <= MAX_DURATION_SECONDS:
+            return None
+        row["duration_seconds"] = float(duration)
+    return row
+
+
+def _row(item) -> tuple[dict, dict]:
+    if not isinstance(item, dict):
+        kind = type(item).__name__
+        return {}, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
+    row, errors = {}, {}
+
+    phase_id = item.get("phase_id")
+    if "phase_id" not in item:
+        errors["phase_id"] = [REQUIRED]
+    elif phase_id is None:
+        errors["phase_id"] = [NOT_NULL]
+    elif not isinstance(phase_id, str | int) or isinstance(phase_id, bool):
+        errors["phase_id"] = ["Not a valid string."]
+    else:
+        phase_id = str(phase_id).strip()
+        if not phase_id:
+            errors["phase_id"] = ["This field may not be blank."]
+        elif len(phase_id) > IDENTIFIER_MAX_LENGTH:
+            errors["phase_id"] = [
+                f"Ensure this field has no more than {IDENTIFIER_MAX_LENGTH} characters."
+            ]
+        elif not _IDENTIFIER.fullmatch(phase_id):
+            errors["phase_id"] = [
+                "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit."
+            ]
+        else:
+            row["phase_id"] = phase_id
+
+    for name, (minimum, maximum) in _INTEGER_BOUNDS.items():
+        if name not in item:
+            errors[name] = [REQUIRED]
+            continue
+        number, error = _integer(item[name], minimum=minimum, maximum=maximum)
+        if error:
+            errors[name] = [error]
+        else:
+            row[name] = number
+
+    if "model" in item:
+        model = item["model"]
+        if model is None:
+            errors["model"] = [NOT_NULL]
+        elif not isinstance(model, str):
+            errors["model"] = ["Not a valid string."]
+        elif len(model.strip()) > 100:
+            errors["model"] = ["Ensure this field has no more than 100 characters."]
+        elif "\x00" in model:
+            errors["model"] = ["Null characters are not allowed."]
+        else:
+            row["model"] = model.strip()
+
+    if item.get("duration_seconds") is not None:
+        duration = item["duration_seconds"]
+        if isinstance(duration, bool) or not isinstance(duration, int | float | str):
+            errors["duration_seconds"] = ["A valid number is required."]
+        else:
+            try:
+                seconds = float(duration)
+            except ValueError:
+                seconds = math.nan
+            if not math.isfinite(seconds):
+                errors["duration_seconds"] = ["A valid number is required."]
+            elif seconds < 0:
+                errors["duration_seconds"] = ["Ensure this value is greater than or equal to 0."]
+            elif seconds > MAX_DURATION_SECONDS:
+                errors["duration_seconds"] = [
+                    f"Ensure this value is less than or equal to {MAX_DURATION_SECONDS}."
+                ]
+            else:
+                row["duration_seconds"] = seconds
+    return row, errors
+
+
+def ledger_batch_validate(data) -> list[dict]:
+    """Return the validated rows, or raise a 400 keyed by row position."""
+    if not isinstance(data, list):
+        kind = type(data).__name__
+        raise ValidationError(
+            {"non_field_errors": [f'Expected a list of items but got type "{kind}".']}
+        )
+    if not data:
+        raise ValidationError({"non_field_errors": ["This list may not be empty."]})
+    if len(data) > MAX_BATCH_ROWS:
+        raise ValidationError(
+            {"non_field_errors": [f"Ensure this field has no more than {MAX_BATCH_ROWS} elements."]}
+        )
+    rows, errors = [], {}
+    for index, item in enumerate(data):
+        row = _clean_row(item)
+        if row is not None:
+            rows.append(row)
+            continue
+        row, row_errors = _row(item)
+        if row_errors:
+            errors[index] = row_errors
+        rows.append(row)
+    if errors:
+        raise ValidationError(errors)
+    return rows
