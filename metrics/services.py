@@ -224,7 +224,7 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
         )
         current = existing.get((phase_pk, row["attempt"]))
         if current is None:
-            to_insert.append((run.pk, phase_pk, row["attempt"], *values))
+            to_insert.append((run.pk, phase_pk, row["attempt"], *values, now, now))
         elif tuple(current[1]) == values:
             unchanged += 1
         else:
@@ -235,7 +235,7 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
             )
     try:
         with transaction.atomic():
-            _ledger_insert(to_insert, now=now)
+            ledger_rows_insert(to_insert)
     except IntegrityError:
         raise ConflictError(
             "Another request wrote the same ledger rows concurrently; resend the batch."
@@ -247,33 +247,46 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
     return LedgerIngestResult(created=len(to_insert), updated=len(to_update), unchanged=unchanged)
 
 
-LEDGER_INSERT_COLUMNS = ("run_id", "phase_id", "attempt", *LEDGER_VALUE_FIELDS)
+LEDGER_INSERT_COLUMNS = (
+    "run_id", "phase_id", "attempt", *LEDGER_VALUE_FIELDS, "created_at", "updated_at"
+)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _ledger_insert(rows: list[tuple], *, now: datetime) -> None:
-    """Insert ledger rows with multi-row INSERT statements, as many rows per statement
-    as the database's parameter limit allows."""
+def ledger_rows_insert(rows: list[tuple]) -> None:
+    """Insert raw ledger rows (tuples in LEDGER_INSERT_COLUMNS order) in bulk.
+
+    PostgreSQL with psycopg2 streams them with COPY FROM STDIN; otherwise
+    multi-row INSERTs carry as many rows as the parameter limit allows. No
+    model instances are built: this is the ingestion hot path.
+    """
     if not rows:
         return
-    columns = [*LEDGER_INSERT_COLUMNS, "created_at", "updated_at"]
-    if connection.vendor == "postgresql" and _copy_rows(rows, columns, now=now):
-        return
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    per_statement = max(1, _max_query_params() // len(columns))
     quote = connection.ops.quote_name
-    head = (
-        f"INSERT INTO {quote(PhaseMetrics._meta.db_table)} "
-        f"({', '.join(quote(column) for column in columns)}) VALUES "
-    )
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    table = quote(PhaseMetrics._meta.db_table)
+    column_list = ", ".join(quote(column) for column in LEDGER_INSERT_COLUMNS)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy_expert"):
+            body = "".join(
+                "\t".join(map(_copy_text, row)) + "\n" for row in rows
+            )
+            cursor.cursor.copy_expert(f"COPY {table} ({column_list}) FROM STDIN", io.StringIO(body))
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        per_statement = max(1, _max_query_params() // len(LEDGER_INSERT_COLUMNS))
+        placeholder = "(" + ", ".join(["%s"] * len(LEDGER_INSERT_COLUMNS)) + ")"
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            params = [value for row in chunk for value in (*row, stamp, stamp)]
-            cursor.execute(head + ", ".join([placeholder] * len(chunk)), params)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+            params = [
+                adapt(value) if isinstance(value, datetime) else value
+                for row in chunk
+                for value in row
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({column_list}) VALUES "
+                + ", ".join([placeholder] * len(chunk)),
+                params,
+            )
 
 
 def _copy_text(value: object) -> str:
@@ -282,26 +295,9 @@ def _copy_text(value: object) -> str:
         return "\\N"
     if isinstance(value, str):
         return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return str(value)
-
-
-def _copy_rows(rows: list[tuple], columns: list[str], *, now: datetime) -> bool:
-    """Stream rows with COPY FROM STDIN (PostgreSQL, psycopg2): several times faster
-    than INSERT for large batches. Return False when the driver cannot COPY."""
-    with connection.cursor() as cursor:
-        if not hasattr(cursor.cursor, "copy_expert"):
-            return False
-        stamp = now.isoformat()
-        body = "".join(
-            "\t".join(_copy_text(value) for value in (*row, stamp, stamp)) + "\n" for row in rows
-        )
-        quote = connection.ops.quote_name
-        cursor.cursor.copy_expert(
-            f"COPY {quote(PhaseMetrics._meta.db_table)} "
-            f"({', '.join(quote(column) for column in columns)}) FROM STDIN",
-            io.StringIO(body),
-        )
-    return True
 
 
 def _max_query_params() -> int:

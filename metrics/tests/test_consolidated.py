@@ -139,8 +139,8 @@ def test_query_count_is_constant_whatever_the_run_size(
     phase = PhaseFactory()
     for attempt in range(1, rows + 1):
         PhaseMetricsFactory(phase=phase, attempt=attempt)
-    # savepoint, API key, totals (one aggregate query), page, release savepoint
-    with django_assert_num_queries(5):
+    # savepoint, API key, run roll-up, ledger aggregate, page, release savepoint
+    with django_assert_num_queries(6):
         response = authed_client.get(url(phase.run_id, limit=10))
     assert response.json()["count"] == rows
 
@@ -175,3 +175,22 @@ def test_daily_groups_raw_and_rolled_up_rows_oldest_first(authed_client, ledger_
 def test_daily_bad_dates_are_400(authed_client, params, field):
     response = authed_client.get("/api/v1/metrics/daily/", params)
     assert response.status_code == 400 and field in response.json()
+
+
+def test_page_rows_are_shaped_exactly_as_the_serializer_documents(ledger_run):
+    from metrics import selectors
+    from metrics.api.consolidated_views import ConsolidatedRowSerializer, _row_document
+
+    rows = selectors.consolidated_page(ledger_run.id, limit=10, offset=0)
+    assert [_row_document(row) for row in rows] == ConsolidatedRowSerializer(rows, many=True).data
+
+
+def test_prepared_totals_answer_for_each_run_after_compiling_once(ledger_run):
+    from metrics import selectors
+
+    other = PhaseMetricsFactory(base_tokens=7, retrieval_tokens=0, second_opinion_tokens=0,
+                                evidence_request_tokens=0)
+    assert selectors.consolidated_totals(ledger_run.id)["total_tokens"] == 320
+    assert selectors.consolidated_totals(other.run_id)["total_tokens"] == 7
+    assert selectors.consolidated_totals("no-such-run") is None
+    assert selectors.consolidated_totals(ledger_run.id)["phases_with_metrics"] == 2
