@@ -81,7 +81,7 @@ def _build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, 
     now = timezone.now()
     run_ids = [f"{PREFIX}{index:06d}" for index in range(runs)]
     other_rows = max(rows - BIG_RUN_ROWS - SMALL_RUN_ROWS, 0)
-    per_other_run = other_rows // max(runs - 2, 1)
+    per_other_run, remainder = divmod(other_rows, max(runs - 2, 1))
     with transaction.atomic():
         Run.objects.bulk_create(
             [Run(id=run_id, state=Run.State.DONE_SUCCESS, created_at=now) for run_id in run_ids],
@@ -112,7 +112,8 @@ def _build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, 
     pending: list[tuple] = []
     written = 0
     for index, run_id in enumerate(run_ids):
-        count = targets.get(run_id, per_other_run)
+        # The first `remainder` other runs take one row more, so the total is exact.
+        count = targets.get(run_id, per_other_run + (1 if 2 <= index < remainder + 2 else 0))
         run_phases = phases[run_id]
         for row_number in range(count):
             phase_pk = run_phases[row_number % len(run_phases)]

@@ -253,9 +253,14 @@ class PhaseMetrics(models.Model):
             ),
         ]
         indexes = [
-            # Consolidated metrics: a run's rows newest first (page) and its totals;
-            # id makes the order total so pages never overlap.
-            models.Index(fields=["run", "-created_at", "-id"], name="metrics_ledger_run_created"),
+            # Consolidated metrics: a run's rows newest first (the page; id makes
+            # the order total so pages never overlap) and its totals. The token
+            # columns make the totals an index-only scan on both databases
+            # (INCLUDE would be PostgreSQL-only).
+            models.Index(
+                fields=["run", "-created_at", "-id", *TOKEN_CATEGORIES],
+                name="metrics_ledger_run_created",
+            ),
             # Retention (rows older than a cutoff) and the cross-run daily view.
             models.Index(fields=["created_at"], name="metrics_ledger_created"),
         ]
@@ -356,3 +361,23 @@ class DailyTokenSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.date}"
+
+
+class UTCDate(models.Func):
+    """The UTC calendar date of a datetime column, computed by the database itself.
+
+    Django's TruncDate calls back into Python for every row on SQLite; stored
+    datetimes are UTC (USE_TZ), so SQLite's own date() gives the same answer
+    at C speed, and PostgreSQL converts the timestamptz at UTC.
+    """
+
+    output_field = models.DateField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s)", **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="((%(expressions)s) AT TIME ZONE 'UTC')::date",
+            **extra_context,
+        )

@@ -9,14 +9,12 @@ nothing, and a rerun finds only rows not yet rolled up, so nothing is doubled.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from metrics.models import TOKEN_CATEGORIES, DailyTokenSummary, PhaseMetrics
+from metrics.models import TOKEN_CATEGORIES, DailyTokenSummary, PhaseMetrics, UTCDate
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class RetentionResult:
 def _rollup_insert_sql(batch) -> tuple[str, list]:
     """Build INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE (adds, never replaces)."""
     grouped = (
-        batch.annotate(day=TruncDate("created_at", tzinfo=dt_timezone.utc))
+        batch.annotate(day=UTCDate("created_at"))
         .order_by()
         .values("run_id", "day")
         .annotate(**{f"sum_{name}": Sum(name) for name in TOKEN_CATEGORIES}, rows=Count("id"))
@@ -67,7 +65,7 @@ def metrics_retention_run(
     old_rows = PhaseMetrics.objects.filter(created_at__lt=cutoff)
     total = old_rows.count()
     run_days = (
-        old_rows.annotate(day=TruncDate("created_at", tzinfo=dt_timezone.utc))
+        old_rows.annotate(day=UTCDate("created_at"))
         .order_by()
         .values("run_id", "day")
         .distinct()
@@ -80,7 +78,7 @@ def metrics_retention_run(
     last_pk = 0
     while True:
         with transaction.atomic():
-            # Batches follow the primary key, so each one is a contiguous pk range.
+            # Batches follow the primary key; the next starts after the last one.
             pks = list(
                 old_rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[
                     :batch_size
@@ -88,11 +86,13 @@ def metrics_retention_run(
             )
             if not pks:
                 break
-            batch = old_rows.filter(pk__gte=pks[0], pk__lte=pks[-1])
+            # By explicit primary keys: a pk range plus the cutoff would let the
+            # planner pick the created_at index and rescan every old row per batch.
+            batch = PhaseMetrics.objects.filter(pk__in=pks)
             sql, params = _rollup_insert_sql(batch)
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-            deleted, _ = batch.delete()
+            deleted = batch._raw_delete(batch.db)  # nothing references ledger rows
             if deleted != len(pks):
                 # Rows changed under us; the transaction rolls back, nothing is lost.
                 raise RuntimeError(f"expected to delete {len(pks)} rows, deleted {deleted}")

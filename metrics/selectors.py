@@ -20,7 +20,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from metrics.models import (
@@ -30,6 +30,7 @@ from metrics.models import (
     Phase,
     PhaseMetrics,
     Run,
+    UTCDate,
     total_tokens_expression,
 )
 
@@ -293,7 +294,7 @@ def daily_totals(
         end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
         ledger, summaries = ledger.filter(created_at__lt=end), summaries.filter(date__lte=date_to)
     raw = (
-        ledger.annotate(day=TruncDate("created_at", tzinfo=dt_timezone.utc))
+        ledger.annotate(day=UTCDate("created_at"))
         .order_by()
         .values("day")
         .annotate(**_sums(), rows=Count("id"))

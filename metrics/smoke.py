@@ -106,6 +106,17 @@ def run_smoke_checks(
         record(_expect("ledger ingestion", ingest, 201 if phase6_on else 503,
                        f"phase6_metrics {'on' if phase6_on else 'off'} per /health"))
         record(_expect("events list", client.request("GET", f"/api/v1/runs/{run_id}/events/"), 200))
+        consolidated_on = bool(switches.get("consolidated_metrics"))
+        consolidated = client.request("GET", f"/api/v1/runs/{run_id}/consolidated-metrics/")
+        note = f"consolidated_metrics {'on' if consolidated_on else 'off'} per /health"
+        if consolidated_on and consolidated.status == 200:
+            expected_total = 4 if phase6_on else 0
+            total = (consolidated.body or {}).get("totals", {}).get("total_tokens")
+            note += f"; total_tokens {total} (expected {expected_total})"
+            if total != expected_total:
+                consolidated = HttpReply(-1, consolidated.body, consolidated.elapsed_ms)
+        record(_expect("consolidated metrics", consolidated, 200 if consolidated_on else 503, note))
+        record(_expect("daily metrics", client.request("GET", "/api/v1/metrics/daily/"), 200))
     finally:
         record(_expect("runs delete (cleanup)", client.request("DELETE", f"/api/v1/runs/{run_id}/"),
                        204))

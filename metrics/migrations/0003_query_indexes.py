@@ -19,7 +19,18 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrentlyOnPostgres(
             model_name="phasemetrics",
-            index=models.Index(fields=["run", "-created_at", "-id"], name="metrics_ledger_run_created"),
+            index=models.Index(
+                fields=[
+                    "run",
+                    "-created_at",
+                    "-id",
+                    "retrieval_tokens",
+                    "second_opinion_tokens",
+                    "evidence_request_tokens",
+                    "base_tokens",
+                ],
+                name="metrics_ledger_run_created",
+            ),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="phasemetrics",

@@ -22,13 +22,17 @@ def test_passes_with_phase6_off_expecting_503(live_server, api_key):
     assert "PASS ledger ingestion: HTTP 503 (expected 503)" in output
     assert "phase6_metrics off per /health" in output
     assert "FAIL" not in output
-    assert output.strip().endswith("Smoke check: 11 passed, 0 failed.")
+    assert "PASS consolidated metrics: HTTP 503 (expected 503)" in output
+    assert output.strip().endswith("Smoke check: 13 passed, 0 failed.")
     assert not Run.objects.exists()  # the throwaway run was deleted
 
 
-def test_passes_with_phase6_on_expecting_201(live_server, api_key, phase6_on):
+def test_passes_with_phase6_on_expecting_201(live_server, api_key, phase6_on, monkeypatch):
+    monkeypatch.setenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", "1")
     output = smoke("--base-url", live_server.url, "--api-key", api_key)
     assert "PASS ledger ingestion: HTTP 201 (expected 201)" in output
+    assert "PASS consolidated metrics: HTTP 200 (expected 200)" in output
+    assert "total_tokens 4 (expected 4)" in output
     assert not Run.objects.exists()
 
 
