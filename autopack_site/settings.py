@@ -87,11 +87,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dashboard read while the executor writes;
     # IMMEDIATE avoids "database is locked" on lock upgrades between writers.
     # synchronous=NORMAL is safe with WAL (no corruption; a power cut may lose
-    # the last commits) and saves an fsync per transaction.
+    # the last commits) and saves an fsync per transaction. A 64 MiB page cache
+    # (default 2 MiB) keeps the ledger's index pages hot at a million rows.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;"
+                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; "
+                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
             ),
             "transaction_mode": "IMMEDIATE",
         }

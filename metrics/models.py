@@ -29,6 +29,13 @@ def total_tokens_expression(prefix: str = "") -> models.Expression:
     return expression
 
 
+def tokens_non_negative(name: str) -> models.CheckConstraint:
+    """A CHECK that every token category of a row is >= 0."""
+    return models.CheckConstraint(
+        condition=Q(*((f"{category}__gte", 0) for category in TOKEN_CATEGORIES)), name=name
+    )
+
+
 class RunQuerySet(models.QuerySet):
     def terminal(self):
         return self.filter(state__in=Run.State.terminal())
@@ -237,13 +244,7 @@ class PhaseMetrics(models.Model):
             models.UniqueConstraint(
                 fields=["phase", "attempt"], name="metrics_ledger_one_row_per_attempt"
             ),
-            models.CheckConstraint(
-                condition=Q(retrieval_tokens__gte=0)
-                & Q(second_opinion_tokens__gte=0)
-                & Q(evidence_request_tokens__gte=0)
-                & Q(base_tokens__gte=0),
-                name="metrics_ledger_tokens_non_negative",
-            ),
+            tokens_non_negative("metrics_ledger_tokens_non_negative"),
             models.CheckConstraint(
                 condition=Q(attempt__gte=1), name="metrics_ledger_attempt_positive"
             ),
@@ -346,13 +347,7 @@ class DailyTokenSummary(models.Model):
             # One summary per run and day; retention upserts into it (and the
             # unique index serves a run's roll-up totals).
             models.UniqueConstraint(fields=["run", "date"], name="metrics_daily_one_per_run_day"),
-            models.CheckConstraint(
-                condition=Q(retrieval_tokens__gte=0)
-                & Q(second_opinion_tokens__gte=0)
-                & Q(evidence_request_tokens__gte=0)
-                & Q(base_tokens__gte=0),
-                name="metrics_daily_tokens_non_negative",
-            ),
+            tokens_non_negative("metrics_daily_tokens_non_negative"),
         ]
         indexes = [
             # Cross-run daily view filtered by date range.

@@ -52,7 +52,7 @@ def _rollup_insert_sql(batch) -> tuple[str, list]:
 def metrics_retention_run(
     *,
     days: int,
-    batch_size: int = 10_000,
+    batch_size: int = 50_000,
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,

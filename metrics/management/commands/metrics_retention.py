@@ -23,7 +23,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="Report, write nothing.")
         parser.add_argument(
-            "--batch-size", type=int, default=10_000, help="Rows per transaction (default 10000)."
+            "--batch-size",
+            type=int,
+            default=50_000,
+            help="Rows per transaction (default 50000; each batch commits on its own).",
         )
 
     def handle(self, *args, days: int | None, dry_run: bool, batch_size: int, **options):
