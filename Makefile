@@ -17,7 +17,9 @@ $(STAMP): requirements.txt
 # Set up, migrate, load demo data, print an API key and serve on SQLite (debug mode).
 demo: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_ab_results --clear
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_ab_results
 	@echo "API key for the demo (send as X-API-Key):"
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py create_api_key demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000

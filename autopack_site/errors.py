@@ -1,5 +1,7 @@
 """Domain errors raised by services; the API maps each to an HTTP status."""
 
+from django.db.models import ProtectedError, RestrictedError
+
 
 class DomainError(Exception):
     """A business rule refused the operation."""
@@ -22,3 +24,12 @@ class FeatureDisabledError(DomainError):
 
     status_code = 503
     code = "feature_disabled"
+
+
+def protected_summary(exc: ProtectedError | RestrictedError) -> str:
+    """'still referenced by 2 A/B test results' — counts by model, no row contents."""
+    counts: dict[str, int] = {}
+    for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
+        name = str(obj._meta.verbose_name_plural)
+        counts[name] = counts.get(name, 0) + 1
+    return "still referenced by " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))

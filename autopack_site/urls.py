@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from abtests.api.views import DashboardABResultsView
 from metrics.api.health_views import health_view, liveness_view, readiness_view
 
 api_v1 = [
     path("", include("metrics.api.urls")),
+    path("", include("abtests.api.urls")),
 ]
 
 urlpatterns = [
@@ -18,5 +20,6 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^dashboard/ab-results/?$", DashboardABResultsView.as_view(), name="dashboard-ab-results"),
     path("", include("metrics.api.executor_urls")),
 ]

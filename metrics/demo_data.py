@@ -120,6 +120,10 @@ def _phase_states_for(run_state: str, phase_count: int, rng: random.Random) -> l
     return [Phase.State.QUEUED] * phase_count
 
 
+def demo_run_id(seed: int, index: int) -> str:
+    return f"demo-{seed}-{index:03d}"
+
+
 @transaction.atomic
 def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None) -> dict[str, int]:
     """Replace the demo runs (ids `demo-<seed>-<n>`) with a fresh deterministic set.
@@ -128,7 +132,7 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
     """
     rng = random.Random(seed)
     now = now or timezone.now()
-    run_ids = [f"demo-{seed}-{index:03d}" for index in range(runs)]
+    run_ids = [demo_run_id(seed, index) for index in range(runs)]
     Run.objects.filter(pk__in=run_ids).delete()
 
     states = list(Run.State.values)
@@ -149,8 +153,9 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
             if started and state.startswith("DONE_")
             else None
         )
-        # Pairs of runs share code and model mapping (valid A/B); a few do not.
-        commit = COMMITS[index % 2 if rng.random() < 0.8 else rng.randrange(2)]
+        # Runs 2k and 2k+1 (Phase 6 on and off) mostly share code and model mapping,
+        # so they pair into valid A/B comparisons; a few do not.
+        commit = COMMITS[(index // 2) % 2 if rng.random() < 0.8 else rng.randrange(2)]
         run = Run(
             id=run_id,
             state=state,

@@ -86,6 +86,10 @@ def run_smoke_checks(
                        "no --api-key: authenticated checks skipped"))
         return results
     record(_expect("runs list", client.request("GET", "/api/v1/runs/?limit=1"), 200))
+    record(_expect("A/B results list", client.request("GET", "/api/v1/ab-results/?limit=1"), 200))
+    record(_expect("A/B results summary",
+                   client.request("GET", "/api/v1/ab-results/summary/?test_id=smoke-check"), 200))
+    record(_expect("A/B dashboard", client.request("GET", "/dashboard/ab-results"), 200))
 
     run_id = f"smoke-check-{uuid.uuid4().hex[:12]}"
     created = client.request(

@@ -7,13 +7,14 @@ marked for rollback so a refused request writes nothing.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from autopack_site.errors import DomainError
+from autopack_site.errors import DomainError, protected_summary
 
 
 def exception_handler(exc, context):
@@ -22,4 +23,13 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
         return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, (ProtectedError, RestrictedError)):
+        # Deleting a row that other records (e.g. A/B results, an audit trail)
+        # still point at: a conflict for the client to resolve, never a 500.
+        set_rollback()
+        return Response(
+            {"detail": f"Cannot delete: {protected_summary(exc)}.", "code": "protected"},
+            status=409,
+        )
     return drf_exception_handler(exc, context)
+

@@ -1,0 +1,97 @@
+"""Reads for A/B results: the per-test experiment summary."""
+
+from dataclasses import asdict, dataclass
+
+from django.db.models import QuerySet
+
+from abtests import stats
+from abtests.models import ABTestResult
+from metrics.models import TOKEN_CATEGORIES
+
+DELTA_FIELDS = ("token_delta", *(f"{name}_delta" for name in TOKEN_CATEGORIES))
+
+
+def ab_results_for_test(test_id: str) -> QuerySet[ABTestResult]:
+    return ABTestResult.objects.filter(test_id=test_id).order_by("created_at", "id")
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    test_id: str
+    valid_pairs: int
+    invalid_pairs: int
+    token_deltas: dict[str, dict]  # field -> {mean, ci_low, ci_high, n}
+    success_rate_delta: dict  # percentage points: {estimate, ci_low, ci_high, ...}
+    mean_time_delta_seconds: float | None
+    pair_token_deltas: list[dict]  # per valid pair, for the admin chart
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _interval_dict(interval: stats.Interval, scale: float = 1.0) -> dict:
+    def scaled(value):
+        return None if value is None else value * scale
+
+    return {
+        "mean": scaled(interval.estimate),
+        "ci_low": scaled(interval.low),
+        "ci_high": scaled(interval.high),
+        "n": interval.n,
+    }
+
+
+SUMMARY_FIELDS = (
+    "id", "is_valid", "control_run_id", "treatment_run_id", "time_delta_seconds",
+    *DELTA_FIELDS,
+    "control_phases_complete", "control_phases_total", "control_phases_skipped",
+    "treatment_phases_complete", "treatment_phases_total", "treatment_phases_skipped",
+)
+
+
+def experiment_summary(test_id: str) -> ExperimentSummary:
+    """Statistics over a test's stored VALID pairs; invalid pairs are just counted."""
+    rows = list(ab_results_for_test(test_id).values(*SUMMARY_FIELDS))
+    return experiment_summary_of(test_id, rows)
+
+
+def experiment_summary_of(test_id: str, rows: list[dict]) -> ExperimentSummary:
+    """Statistics over result rows (dicts with SUMMARY_FIELDS), valid pairs only."""
+    valid = [row for row in rows if row["is_valid"]]
+    token_deltas = {
+        field: _interval_dict(stats.mean_interval([row[field] for row in valid]))
+        for field in DELTA_FIELDS
+    }
+    # Success rate: phase counts pooled over the valid pairs, per arm.
+    control_complete = sum(row["control_phases_complete"] for row in valid)
+    control_countable = sum(row["control_phases_total"] - row["control_phases_skipped"]
+                            for row in valid)
+    treatment_complete = sum(row["treatment_phases_complete"] for row in valid)
+    treatment_countable = sum(row["treatment_phases_total"] - row["treatment_phases_skipped"]
+                              for row in valid)
+    difference = stats.newcombe_interval(
+        treatment_complete, treatment_countable, control_complete, control_countable
+    )
+    success = {
+        "estimate": None if difference.estimate is None else 100.0 * difference.estimate,
+        "ci_low": None if difference.low is None else 100.0 * difference.low,
+        "ci_high": None if difference.high is None else 100.0 * difference.high,
+        "control_complete": control_complete,
+        "control_countable": control_countable,
+        "treatment_complete": treatment_complete,
+        "treatment_countable": treatment_countable,
+    }
+    times = [row["time_delta_seconds"] for row in valid if row["time_delta_seconds"] is not None]
+    return ExperimentSummary(
+        test_id=test_id,
+        valid_pairs=len(valid),
+        invalid_pairs=len(rows) - len(valid),
+        token_deltas=token_deltas,
+        success_rate_delta=success,
+        mean_time_delta_seconds=sum(times) / len(times) if times else None,
+        pair_token_deltas=[
+            {"id": row["id"], "control_run": row["control_run_id"],
+             "treatment_run": row["treatment_run_id"], "token_delta": row["token_delta"]}
+            for row in valid
+        ],
+    )
