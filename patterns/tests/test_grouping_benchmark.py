@@ -1,0 +1,35 @@
+"""The grouping benchmark driver, and the quality it promises (when the bench data is here).
+
+The data lives beside the project (`../shared/bench`, research-only licence) and is
+never copied in; without it these tests are skipped.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from patterns.benchmarks import grouping
+
+BENCH_DIR = Path(os.environ.get("AUTOPACK_BENCH_DIR",
+                                Path(__file__).resolve().parents[3] / "shared" / "bench"))
+needs_data = pytest.mark.skipif(not (BENCH_DIR / "score_grouping.py").exists(),
+                                reason=f"benchmark data not found at {BENCH_DIR}")
+
+
+@needs_data
+def test_loghub_quality_with_one_configuration(tmp_path, capsys):
+    figures_file = tmp_path / "figures.json"
+    assert grouping.main([str(BENCH_DIR), "--repeat", "1", "--json", str(figures_file)]) == 0
+    figures = json.loads(figures_file.read_text(encoding="utf-8"))
+    assert set(figures["loghub"]) == set(grouping.LOGHUB_DATASETS)
+    assert figures["summary"]["GA"] >= 0.90
+    assert figures["summary"]["FGA"] >= 0.85
+    table = capsys.readouterr().out
+    assert "| **loghub average** | 32,000 |" in table and "| autopack_errors | 411 |" in table
+
+
+def test_missing_scorer_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="no scorer at"):
+        grouping.main([str(tmp_path)])
