@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from abtests.stats import success_rate
 from metrics.models import IDENTIFIER_MAX_LENGTH, Run, identifier_validator
 
 
@@ -86,14 +87,10 @@ class ABTestResult(models.Model):
 
     @property
     def control_success_rate(self) -> float | None:
-        return _rate(self.control_phases_complete, self.control_phases_total - self.control_phases_skipped)
+        return success_rate(self.control_phases_complete, self.control_phases_total,
+                            self.control_phases_skipped)
 
     @property
     def treatment_success_rate(self) -> float | None:
-        return _rate(
-            self.treatment_phases_complete, self.treatment_phases_total - self.treatment_phases_skipped
-        )
-
-
-def _rate(complete: int, countable: int) -> float | None:
-    return 100.0 * complete / countable if countable else None
+        return success_rate(self.treatment_phases_complete, self.treatment_phases_total,
+                            self.treatment_phases_skipped)

@@ -29,16 +29,13 @@ class ExperimentSummary:
         return asdict(self)
 
 
-def _interval_dict(interval: stats.Interval, scale: float = 1.0) -> dict:
-    def scaled(value):
-        return None if value is None else value * scale
+def _scaled(value: float | None, factor: float = 1.0) -> float | None:
+    return None if value is None else value * factor
 
-    return {
-        "mean": scaled(interval.estimate),
-        "ci_low": scaled(interval.low),
-        "ci_high": scaled(interval.high),
-        "n": interval.n,
-    }
+
+def _interval_dict(interval: stats.Interval) -> dict:
+    return {"mean": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
+            "n": interval.n}
 
 
 SUMMARY_FIELDS = (
@@ -72,10 +69,10 @@ def experiment_summary_of(test_id: str, rows: list[dict]) -> ExperimentSummary:
     difference = stats.newcombe_interval(
         treatment_complete, treatment_countable, control_complete, control_countable
     )
-    success = {
-        "estimate": None if difference.estimate is None else 100.0 * difference.estimate,
-        "ci_low": None if difference.low is None else 100.0 * difference.low,
-        "ci_high": None if difference.high is None else 100.0 * difference.high,
+    success = {  # proportions → percentage points
+        "estimate": _scaled(difference.estimate, 100.0),
+        "ci_low": _scaled(difference.low, 100.0),
+        "ci_high": _scaled(difference.high, 100.0),
         "control_complete": control_complete,
         "control_countable": control_countable,
         "treatment_complete": treatment_complete,

@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
 
+from abtests import stats
 from abtests.models import ABTestResult
-from metrics.models import TOKEN_CATEGORIES, Phase, Run
+from metrics.models import TOKEN_CATEGORIES, Run
 from metrics.selectors import consolidated_totals
 
 
@@ -26,20 +26,12 @@ class RunFigures:
 
     @property
     def success_rate(self) -> float | None:
-        """COMPLETE phases / phases not SKIPPED, in percent; None with nothing to count."""
-        countable = self.total - self.skipped
-        return 100.0 * self.complete / countable if countable else None
+        return stats.success_rate(self.complete, self.total, self.skipped)
 
 
 def run_figures(run: Run) -> RunFigures:
-    """Tokens (the consolidated-metrics figures), phase counts and duration of a run."""
+    """Tokens and phase counts (the consolidated-metrics figures) and duration of a run."""
     totals = consolidated_totals(run.pk)
-    counts = Phase.objects.filter(run=run).aggregate(
-        complete=Count("id", filter=Q(state=Phase.State.COMPLETE)),
-        failed=Count("id", filter=Q(state=Phase.State.FAILED)),
-        skipped=Count("id", filter=Q(state=Phase.State.SKIPPED)),
-        total=Count("id"),
-    )
     duration = (
         (run.completed_at - run.started_at).total_seconds()
         if run.started_at and run.completed_at
@@ -47,8 +39,11 @@ def run_figures(run: Run) -> RunFigures:
     )
     return RunFigures(
         tokens={name: totals[name] for name in (*TOKEN_CATEGORIES, "total_tokens")},
+        complete=totals["completed_phases"],
+        failed=totals["failed_phases"],
+        skipped=totals["skipped_phases"],
+        total=totals["total_phases"],
         duration_seconds=duration,
-        **counts,
     )
 
 

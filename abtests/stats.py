@@ -147,3 +147,9 @@ def newcombe_interval(
         (treatment.high - treatment.estimate) ** 2 + (control.estimate - control.low) ** 2
     )
     return Interval(difference, low, high, treatment_trials + control_trials)
+
+
+def success_rate(complete: int, total: int, skipped: int) -> float | None:
+    """COMPLETE phases / phases not SKIPPED, in percent; None when nothing counts."""
+    countable = total - skipped
+    return 100.0 * complete / countable if countable else None

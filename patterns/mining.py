@@ -14,23 +14,18 @@ The pipeline, per message:
    covers the others (`rhost=<*>` covers `rhost=host.example.org`). Templates that
    keep the same constant words are one pattern even when their token counts
    differ (optional clauses, padded separators).
-4. `mine`: build `MinedPattern`s (stable id, template, regex, keywords, counts,
-   runs, first/last seen, samples, failure kind), keeping the ids of patterns
-   already stored when their regex still matches.
+4. `cluster`: one pattern key per message. (Patterns with ids, regexes, kinds
+   and samples build on these keys; see issue #6.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 
 WILDCARD = "<*>"
-MAX_SAMPLES = 5
 # A column holding more distinct words than this, within one initial group, is a variable.
 DISTINCT_WORDS_FOR_VARIABLE = 4
 

@@ -9,6 +9,7 @@ from abtests.stats import (
     mean_interval,
     newcombe_interval,
     student_t_quantile,
+    success_rate,
     wilson_interval,
 )
 
@@ -66,3 +67,9 @@ def test_newcombe_matches_published_examples(a, m, b, n, low, high):
 
 def test_newcombe_without_trials_on_one_side():
     assert newcombe_interval(3, 5, 0, 0).estimate is None
+
+
+def test_success_rate_excludes_skipped_phases_and_never_divides_by_zero():
+    assert success_rate(complete=3, total=5, skipped=1) == 75.0
+    assert success_rate(complete=0, total=2, skipped=2) is None
+    assert success_rate(complete=0, total=0, skipped=0) is None
