@@ -10,6 +10,7 @@ from metrics.api.health_views import health_view, liveness_view, readiness_view
 api_v1 = [
     path("", include("metrics.api.urls")),
     path("", include("abtests.api.urls")),
+    path("", include("patterns.api.urls")),
 ]
 
 urlpatterns = [

@@ -45,11 +45,13 @@ class DemoFailure:
     message: str
 
 
-def _failure(rng: random.Random) -> DemoFailure:
+FAILURE_KINDS = 6
+
+
+def _failure(rng: random.Random, kind: int) -> DemoFailure:
     module = rng.choice(MODULES)
     path = f"src/autopack/{module}.py"
     line = rng.randint(12, 900)
-    kind = rng.randrange(6)
     if kind == 0:
         hunk = rng.randint(1, 7)
         return DemoFailure(
@@ -193,7 +195,12 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
         failure_for_run = None
         for number, phase_state in enumerate(phase_states):
             slug, name, category = PHASE_NAMES[number % len(PHASE_NAMES)]
-            failure = _failure(rng) if phase_state == Phase.State.FAILED else None
+            attempts = rng.randint(1, 3) if phase_state != Phase.State.QUEUED else 0
+            # A failed phase fails the same way on each attempt, with different details.
+            kind = rng.randrange(FAILURE_KINDS)
+            failures = ([_failure(rng, kind) for _ in range(attempts)]
+                        if phase_state == Phase.State.FAILED else [])
+            failure = failures[-1] if failures else None
             failure_for_run = failure or failure_for_run
             phase = Phase(
                 run=run,
@@ -206,19 +213,19 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
                 complexity=rng.choice(["low", "medium", "high"]),
                 builder_mode=rng.choice(["tweak_light", "scaffolding_heavy", "default"]),
                 scope={"paths": [f"src/autopack/{rng.choice(MODULES)}.py"], "read_only_context": []},
-                builder_attempts=rng.randint(1, 3) if phase_state != Phase.State.QUEUED else 0,
+                builder_attempts=attempts,
                 last_failure_reason=failure.message if failure else "",
                 created_at=run.created_at,
                 started_at=run.started_at if phase_state != Phase.State.QUEUED else None,
                 completed_at=run.completed_at,
             )
-            new_phases.append((phase, failure))
+            new_phases.append((phase, failures))
         if failure_for_run and run.state.startswith("DONE_FAILED_"):
             run.failure_reason = failure_for_run.message.splitlines()[-1]
     Phase.objects.bulk_create([phase for phase, _ in new_phases])
     Run.objects.bulk_update([run for run in run_objects if run.failure_reason], ["failure_reason"])
 
-    for phase, failure in new_phases:
+    for phase, failures in new_phases:
         moment = phase.started_at or phase.created_at
         for attempt in range(1, phase.builder_attempts + 1):
             ledger.append(
@@ -235,14 +242,17 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
                     created_at=moment + timedelta(minutes=attempt),
                 )
             )
-        if failure:
-            events.append(
-                DashboardEvent(run_id=phase.run_id, phase=phase, event_type=failure.event_type,
-                               message=failure.message, created_at=moment)
-            )
+        if failures:
+            for attempt, failure in enumerate(failures, start=1):
+                events.append(
+                    DashboardEvent(run_id=phase.run_id, phase=phase,
+                                   event_type=failure.event_type, message=failure.message,
+                                   created_at=moment + timedelta(minutes=attempt))
+                )
             events.append(
                 DashboardEvent(run_id=phase.run_id, phase=phase, event_type=EventType.PHASE_FAILED,
-                               message=failure.message, created_at=moment)
+                               message=failures[-1].message,
+                               created_at=moment + timedelta(minutes=len(failures)))
             )
         elif phase.state == Phase.State.COMPLETE:
             events.append(

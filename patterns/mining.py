@@ -14,16 +14,21 @@ The pipeline, per message:
    covers the others (`rhost=<*>` covers `rhost=host.example.org`). Templates that
    keep the same constant words are one pattern even when their token counts
    differ (optional clauses, padded separators).
-4. `cluster`: one pattern key per message. (Patterns with ids, regexes, kinds
-   and samples build on these keys; see issue #6.)
+4. `cluster`: one pattern key per message (the benchmarked core).
+5. `mine`: patterns with stable ids, regexes, kinds, keywords, counts and samples.
+   Messages a known (stored) pattern's regex finds keep its id, so a pattern keeps
+   its id when later data widens its template.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 WILDCARD = "<*>"
 # A column holding more distinct words than this, within one initial group, is a variable.
@@ -86,24 +91,34 @@ FRAMES_KEPT = 2
 
 def failure_text(message: str) -> str:
     """One line that identifies the failure; single-line messages pass through."""
+    headline, frames = failure_parts(message)
+    return " ".join([headline, *(f"at {where}" for where in frames)])
+
+
+def failure_parts(message: str) -> tuple[str, list[str]]:
+    """The line that identifies the failure, and its innermost frames (`file.py:function`).
+
+    The headline is text of the message itself, so a regex built from it finds the
+    message again; the frames only sharpen grouping.
+    """
     if "\n" not in message:
-        return message.strip()
+        return message.strip(), []
     lines = [line.rstrip() for line in message.replace("\r\n", "\n").split("\n")]
     lines = [line for line in lines if line.strip()]
     if len(lines) <= 1:
-        return lines[0].strip() if lines else ""
-    frames = [match for match in map(_FRAME.match, lines) if match]
+        return (lines[0].strip() if lines else ""), []
     exception = next((m.group("exc") for m in map(_EXCEPTION_LINE.match, reversed(lines)) if m), None)
     if exception is None:
         exception = next((m.group("line") for m in map(_PYTEST_E_LINE.match, reversed(lines)) if m),
                          None)
     if exception is not None:
+        frames = [match for match in map(_FRAME.match, lines) if match]
         innermost = [
             f"{_basename(frame.group('file'))}:{frame.group('function')}"
             for frame in frames[-FRAMES_KEPT:]
         ]
-        return " ".join([exception.strip(), *(f"at {where}" for where in innermost)])
-    return next((line.strip() for line in lines if _ERRORISH.search(line)), lines[0].strip())
+        return exception.strip(), innermost
+    return next((line.strip() for line in lines if _ERRORISH.search(line)), lines[0].strip()), []
 
 
 def _basename(path: str) -> str:
@@ -247,3 +262,219 @@ def cluster(texts: Sequence[str]) -> list[str]:
         if template not in keys:
             keys[template] = group_key(template)
     return [keys[template] for template in templates]
+
+
+# --- patterns ---------------------------------------------------------------
+# A pattern is a group of messages with a stable id, a template, a regex that finds
+# its messages again (and not the other patterns' messages), and what a human needs
+# to triage it: kind, keywords, counts, runs, first/last seen and samples.
+
+SAMPLES_KEPT = 5
+KEYWORDS_KEPT = 6
+PATTERN_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+# First match wins: the more specific kinds come before the broad ones.
+KIND_RULES: list[tuple[str, re.Pattern]] = [
+    ("token_limit", re.compile(
+        r"max_tokens|token limit|too many tokens|prompt is too long|context length|truncat"
+        r"|stop_reason|soft_cap|token budget", re.I)),
+    ("import", re.compile(r"ImportError|ModuleNotFoundError|No module named|cannot import", re.I)),
+    ("patch", re.compile(r"\bpatch|\bhunk|git apply|\bdiff\b|does not apply|merge conflict", re.I)),
+    ("policy_scope", re.compile(
+        r"protected path|outside (?:the )?(?:allowed )?scope|scope violation|\bpolicy\b"
+        r"|governance|not allowed|forbidden", re.I)),
+    ("database", re.compile(
+        r"database|sqlite|psycopg|postgres|OperationalError|IntegrityError"
+        r"|no such (?:table|column)|sqlalchemy|deadlock", re.I)),
+    ("api_network", re.compile(
+        r"timed? ?out|timeout|connection|\bHTTPS?\b|\b5\d\d\b|\bAPI\b|socket|refused"
+        r"|unreachable|\bDNS\b|\bSSL\b|network|rate limit|\b429\b", re.I)),
+    ("ci_test", re.compile(r"pytest|\btests?\b|\bCI\b|collect|assert|\d+ failed|passed", re.I)),
+]
+OTHER_KIND = "other"
+_STOPWORDS = frozenset(
+    "a an the of to for in on at by with from and or is are was were be been not no this that "
+    "it its as but if into than then can could will would should must has have had do does did "
+    "while after before".split()
+)
+
+
+@dataclass(frozen=True)
+class FailureMessage:
+    text: str
+    run_id: str = ""
+    phase_id: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class KnownPattern:
+    """A pattern stored earlier: messages its regex finds keep its id."""
+
+    pattern_id: str
+    regex: str
+
+
+@dataclass
+class MinedPattern:
+    pattern_id: str
+    kind: str
+    template: str
+    regex: str
+    keywords: list[str]
+    count: int
+    run_ids: list[str]
+    samples: list[str]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    # Other patterns whose messages this regex also finds (empty when it is exclusive).
+    overlaps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        for moment in ("first_seen", "last_seen"):
+            data[moment] = data[moment].isoformat() if data[moment] else None
+        return data
+
+
+@dataclass
+class MiningResult:
+    patterns: list[MinedPattern]  # most frequent first
+    assignments: list[str | None]  # a pattern id per input message; None for a blank one
+
+
+def failure_kind(text: str) -> str:
+    return next((kind for kind, rule in KIND_RULES if rule.search(text)), OTHER_KIND)
+
+
+def pattern_id_for(key: str) -> str:
+    """`[a-z0-9_]` only: a few words of the template, then a hash of its words."""
+    words = [re.sub(r"[^a-z0-9]+", "_", word.lower()).strip("_") for word in key.split()]
+    slug = "_".join(word for word in words if word and not word[0].isdigit())[:32].strip("_")
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    return f"{slug or 'pattern'}_{digest}"
+
+
+def template_regex(template: Sequence[str]) -> str:
+    """A regex finding the raw text a template came from, on token boundaries."""
+    body = r"\s+".join(
+        ".+?".join(re.escape(part) for part in token.split(WILDCARD)) for token in template
+    )
+    return rf"(?<!\S){body}(?!\S)"
+
+
+def keywords_for(template: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for token in template:
+        for word in re.findall(r"[A-Za-z][A-Za-z_]{2,}", token.replace(WILDCARD, " ")):
+            if word.lower() not in _STOPWORDS and word not in found:
+                found.append(word)
+    return found[:KEYWORDS_KEPT]
+
+
+def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ()) -> MiningResult:
+    """Group messages into patterns; messages a known pattern finds keep its id."""
+    known_regexes = [(pattern.pattern_id, re.compile(pattern.regex)) for pattern in known]
+    assignments: list[str | None] = [None] * len(messages)
+    fresh: list[int] = []
+    for index, message in enumerate(messages):
+        if not message.text.strip():
+            continue
+        found = next((pid for pid, regex in known_regexes if regex.search(message.text)), None)
+        if found is None:
+            fresh.append(index)
+        else:
+            assignments[index] = found
+
+    headlines: dict[int, tuple[tuple[str, ...], int]] = {}
+    for index in range(len(messages)):
+        if messages[index].text.strip():
+            headline, frames = failure_parts(messages[index].text)
+            head_tokens = tokenize(headline)
+            frame_tokens = tuple(token for where in frames for token in ("at", where))
+            headlines[index] = (head_tokens + frame_tokens, len(head_tokens))
+    fresh_templates = templates_for([headlines[index][0] for index in fresh])
+    templates: dict[int, tuple[str, ...]] = dict(zip(fresh, fresh_templates))
+    known_ids = {pattern.pattern_id for pattern in known}
+    for index, template in zip(fresh, fresh_templates):
+        assignments[index] = pattern_id_for(group_key(template))
+    # Templates of known patterns are recomputed from their members: they may widen.
+    members: dict[str, list[int]] = defaultdict(list)
+    for index, pattern_id in enumerate(assignments):
+        if pattern_id is not None:
+            members[pattern_id].append(index)
+    for pattern_id in known_ids & members.keys():
+        indexes = members[pattern_id]
+        for index, template in zip(indexes, templates_for([headlines[i][0] for i in indexes])):
+            templates[index] = template
+
+    stored_regex = {pattern.pattern_id: pattern.regex for pattern in known}
+    patterns = [
+        _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_regex)
+        for pattern_id, indexes in members.items()
+    ]
+    _sharpen(patterns, members, messages)
+    patterns.sort(key=lambda pattern: (-pattern.count, pattern.pattern_id))
+    return MiningResult(patterns=patterns, assignments=assignments)
+
+
+def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_regex):
+    head_templates = Counter(templates[i][: headlines[i][1]] for i in indexes)
+    template = head_templates.most_common(1)[0][0]
+    regex = stored_regex.get(pattern_id)
+    if regex is None:
+        alternatives = sorted({template_regex(t) for t in head_templates})
+        # A member the template regexes miss (masking that merged raw tokens oddly)
+        # is found by its own escaped headline.
+        compiled = [re.compile(a) for a in alternatives]
+        for i in indexes:
+            if not any(c.search(messages[i].text) for c in compiled):
+                literal = re.escape(failure_parts(messages[i].text)[0])
+                alternatives.append(literal)
+                compiled.append(re.compile(literal))
+        regex = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+    samples: list[str] = []
+    for i in indexes:
+        if messages[i].text not in samples:
+            samples.append(messages[i].text)
+            if len(samples) == SAMPLES_KEPT:
+                break
+    moments = [messages[i].created_at for i in indexes if messages[i].created_at is not None]
+    text = " ".join(template)
+    return MinedPattern(
+        pattern_id=pattern_id,
+        kind=failure_kind(f"{text} {failure_parts(samples[0])[0]}"),
+        template=text,
+        regex=regex,
+        keywords=keywords_for(template),
+        count=len(indexes),
+        run_ids=sorted({messages[i].run_id for i in indexes if messages[i].run_id}),
+        samples=samples,
+        first_seen=min(moments, default=None),
+        last_seen=max(moments, default=None),
+    )
+
+
+# Anchoring a headline to its line (after pytest's `E   `) keeps a short template
+# from finding a longer message that merely contains it: first the line start,
+# then both ends.
+_LINE_START = r"(?m)^(?:E {2,})?[ \t]*"
+_LINE_END = r"[ \t]*$"
+
+
+def _sharpen(patterns: list[MinedPattern], members: dict[str, list[int]],
+             messages: Sequence[FailureMessage]) -> None:
+    for pattern in patterns:
+        own = [messages[i].text for i in members[pattern.pattern_id]]
+        others = {pid: [messages[i].text for i in indexes]
+                  for pid, indexes in members.items() if pid != pattern.pattern_id}
+        regex = re.compile(pattern.regex)
+        for anchored in (_LINE_START + pattern.regex, _LINE_START + pattern.regex + _LINE_END):
+            if not any(regex.search(text) for texts in others.values() for text in texts):
+                break
+            compiled = re.compile(anchored)
+            if all(compiled.search(text) for text in own):
+                pattern.regex, regex = anchored, compiled
+        pattern.overlaps = sorted(
+            pid for pid, texts in others.items() if any(regex.search(text) for text in texts)
+        )

@@ -129,7 +129,7 @@ def test_command_reports_and_uses_the_setting(ledger, settings):
     call_command("metrics_retention", stdout=out, stderr=StringIO())
     assert "Rolled up 0 ledger rows" in out.getvalue()
     old = PhaseMetrics.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).count()
-    assert 0 < old < 80
+    assert old > 0  # NOW is fixed, so how many are older than a day depends on today
     out, err = StringIO(), StringIO()
     call_command("metrics_retention", "--days", "1", "--dry-run", stdout=out, stderr=err)
     assert out.getvalue().startswith(f"DRY RUN: would roll up {old} ledger rows")

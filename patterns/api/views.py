@@ -1,0 +1,52 @@
+"""Patterns API: the stored patterns, and which of them a failure message matches."""
+
+import re
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from patterns import registry
+from patterns.api import serializers as s
+from patterns.models import Pattern
+
+
+class PatternViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Mined patterns, most frequent first; filter with ?status= and ?kind=."""
+
+    serializer_class = s.PatternSerializer
+    lookup_field = "pattern_id"
+
+    def get_queryset(self):
+        queryset = Pattern.objects.order_by("-occurrences", "pattern_id")
+        for name in ("status", "kind"):
+            value = self.request.query_params.get(name)
+            if value:
+                queryset = queryset.filter(**{name: value})
+        return queryset
+
+
+class PatternMatchView(APIView):
+    """The patterns a message matches: by generated detector and by stored regex."""
+
+    @extend_schema(request=s.MatchRequestSerializer, responses=s.MatchResponseSerializer)
+    def post(self, request):
+        body = s.MatchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message, context = body.validated_data["message"], body.validated_data["context"]
+        matched: dict[str, list[str]] = {}
+        for pattern_id in registry.detect_all(message, context):
+            matched.setdefault(pattern_id, []).append("detector")
+        for pattern_id, regex in Pattern.objects.values_list("pattern_id", "regex"):
+            if re.search(regex, message):
+                matched.setdefault(pattern_id, []).append("regex")
+        stored = {p.pattern_id: p for p in Pattern.objects.filter(pattern_id__in=matched)}
+        matches = [
+            {"pattern_id": pattern_id,
+             "kind": stored[pattern_id].kind if pattern_id in stored else None,
+             "status": stored[pattern_id].status if pattern_id in stored else None,
+             "matched_by": sources}
+            for pattern_id, sources in sorted(matched.items())
+        ]
+        return Response(s.MatchResponseSerializer({"matches": matches}).data)

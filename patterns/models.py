@@ -1,0 +1,47 @@
+"""Failure patterns mined by `manage.py pattern_expansion`, with their triage status."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+pattern_id_validator = RegexValidator(r"^[a-z][a-z0-9_]{0,63}$", "Use a-z, 0-9 and _ only.")
+
+
+class Pattern(models.Model):
+    class Kind(models.TextChoices):
+        PATCH = "patch", "Patch"
+        TOKEN_LIMIT = "token_limit", "Token limit"
+        CI_TEST = "ci_test", "CI/test"
+        IMPORT = "import", "Import"
+        API_NETWORK = "api_network", "API/network"
+        DATABASE = "database", "Database"
+        POLICY_SCOPE = "policy_scope", "Policy/scope"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        TODO = "TODO", "To do"
+        IN_PROGRESS = "IN_PROGRESS", "In progress"
+        DONE = "DONE", "Done"
+        WONT_FIX = "WONT_FIX", "Won't fix"
+
+    pattern_id = models.CharField(max_length=64, unique=True, validators=[pattern_id_validator])
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    template = models.TextField()
+    regex = models.TextField()
+    keywords = models.JSONField(default=list, blank=True)
+    occurrences = models.PositiveIntegerField(default=0)
+    run_count = models.PositiveIntegerField(default=0)
+    run_ids = models.JSONField(default=list, blank=True)
+    samples = models.JSONField(default=list, blank=True)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    # Set by people in the admin; the command never changes it.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurrences", "pattern_id"]
+        indexes = [models.Index(fields=["status", "-occurrences"], name="patterns_status_occ")]
+
+    def __str__(self) -> str:
+        return self.pattern_id

@@ -1,0 +1,60 @@
+"""Reads for pattern mining: the failure messages to mine, one per failure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db.models import F
+from django.db.models.functions import Coalesce
+
+from metrics.models import DashboardEvent, Phase
+from patterns.mining import FailureMessage, KnownPattern
+from patterns.models import Pattern
+
+
+def failure_messages(
+    *, run_ids: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None
+) -> list[FailureMessage]:
+    """Failure events and phases' last failure reasons in [since, until), oldest first.
+
+    A failure recorded both as an event and as its phase's last failure reason (or
+    as several events of one phase) counts once: one message per run, phase and text.
+    """
+    events = DashboardEvent.objects.filter(event_type__in=DashboardEvent.EventType.failures())
+    phases = Phase.objects.exclude(last_failure_reason="").annotate(
+        moment=Coalesce("completed_at", "started_at", "created_at")
+    )
+    if run_ids:
+        events = events.filter(run_id__in=run_ids)
+        phases = phases.filter(run_id__in=run_ids)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+        phases = phases.filter(moment__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+        phases = phases.filter(moment__lt=until)
+    rows = [
+        *events.values_list("run_id", "phase__phase_id", "message", "created_at")
+        .order_by("created_at", "id").iterator(),
+        *phases.values_list("run_id", "phase_id", "last_failure_reason", F("moment"))
+        .order_by("moment", "id").iterator(),
+    ]
+    rows.sort(key=lambda row: row[3])
+    seen: set[tuple[str, str, str]] = set()
+    messages = []
+    for run_id, phase_id, text, moment in rows:
+        key = (run_id, phase_id or "", text.strip())
+        if not key[2] or key in seen:
+            continue
+        seen.add(key)
+        messages.append(FailureMessage(text=text, run_id=run_id, phase_id=phase_id or "",
+                                       created_at=moment))
+    return messages
+
+
+def known_patterns() -> list[KnownPattern]:
+    """Stored patterns, oldest first: the first whose regex finds a message keeps it."""
+    return [KnownPattern(pattern_id=pid, regex=regex)
+            for pid, regex in Pattern.objects.order_by("created_at", "id")
+            .values_list("pattern_id", "regex")]
