@@ -355,11 +355,20 @@ def pattern_id_for(key: str) -> str:
     return f"{slug or 'pattern'}_{digest}"
 
 
+# A masked part never spans whitespace, except a value with its unit (`5.2 KB`).
+_MASKED_PART = r"\S+?"
+_MASKED_TOKEN = r"\S+?(?:[ \t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?"
+
+
+def _token_regex(token: str) -> str:
+    if token == WILDCARD:
+        return _MASKED_TOKEN
+    return _MASKED_PART.join(re.escape(part) for part in token.split(WILDCARD))
+
+
 def template_regex(template: Sequence[str]) -> str:
     """A regex finding the raw text a template came from, on token boundaries."""
-    body = r"\s+".join(
-        ".+?".join(re.escape(part) for part in token.split(WILDCARD)) for token in template
-    )
+    body = r"\s+".join(map(_token_regex, template))
     return rf"(?<!\S){body}(?!\S)"
 
 

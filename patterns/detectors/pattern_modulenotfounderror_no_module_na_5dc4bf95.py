@@ -10,7 +10,8 @@ import re
 PATTERN_ID = 'modulenotfounderror_no_module_na_5dc4bf95'
 KIND = 'import'
 TEMPLATE = 'ModuleNotFoundError: No module named <*>'
-REGEX = re.compile('(?<!\\S)ModuleNotFoundError:\\s+No\\s+module\\s+named\\s+.+?(?!\\S)')
+REGEX = re.compile(('(?<!\\S)ModuleNotFoundError:\\s+No\\s+module\\s+named\\s+\\S+?(?:[ '
+ '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?(?!\\S)'))
 MITIGATION_HINT = 'Add the missing dependency or fix the import path, then retry.'
 RETRY_RECOMMENDED = False
 

@@ -10,7 +10,10 @@ import re
 PATTERN_ID = 'pytest_exited_with_code_failed_p_877698e1'
 KIND = 'ci_test'
 TEMPLATE = 'pytest exited with code <*>: <*> failed, <*> passed in <*>'
-REGEX = re.compile('(?<!\\S)pytest\\s+exited\\s+with\\s+code\\s+.+?:\\s+.+?\\s+failed,\\s+.+?\\s+passed\\s+in\\s+.+?(?!\\S)')
+REGEX = re.compile(('(?<!\\S)pytest\\s+exited\\s+with\\s+code\\s+\\S+?:\\s+\\S+?(?:[ '
+ '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+failed,\\s+\\S+?(?:[ '
+ '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+passed\\s+in\\s+\\S+?(?:[ '
+ '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?(?!\\S)'))
 MITIGATION_HINT = "Read the failing tests' output; retry once the builder has addressed the reported failures."
 RETRY_RECOMMENDED = False
 

@@ -1,0 +1,95 @@
+"""Generated detectors, tests and backlog entries: they work, they are inert, they are stable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autopack_site.testing import subprocess_env
+from patterns import codegen
+from patterns.mining import FailureMessage, mine
+
+HOSTILE = [
+    "error: it's \"quoted\" ''' \"\"\" \\ \\n and __import__('os').system('touch PWNED') failed",
+    "error: it's \"quoted\" ''' \"\"\" \\ \\n and __import__('os').system('touch PWNED') failed\n"
+    "second line }}{{ {PATTERN_ID}",
+    "error: it's \"quoted\" ''' \"\"\" \\ \\n and __import__('os').system('touch PWNED') failed",
+]
+OTHERS = [f"LLM output truncated at max_tokens={n}" for n in (4096, 8192, 16384)]
+
+
+def _generate(tmp_path, texts, *, dry_run=False):
+    result = mine([FailureMessage(text) for text in texts])
+    dirs = {name: tmp_path / name for name in ("detectors", "tests", "backlog")}
+    statuses = []
+    for pattern in result.patterns:
+        others = [s for p in result.patterns if p is not pattern for s in p.samples]
+        for file in codegen.detector_files(
+                pattern, output_dir=dirs["detectors"], tests_dir=dirs["tests"],
+                backlog_dir=dirs["backlog"], must_not_match=others, total=len(texts)):
+            statuses.append((file.path, codegen.write_generated(file, dry_run=dry_run)))
+    return result, dirs, statuses
+
+
+def test_generated_tests_pass_in_a_subprocess_and_hostile_messages_stay_inert(tmp_path):
+    result, dirs, statuses = _generate(tmp_path, HOSTILE + OTHERS)
+    assert {status for _, status in statuses} == {"created"} and len(statuses) == 6
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
+         str(dirs["tests"])],
+        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
+        timeout=120, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert " passed" in completed.stdout and "failed" not in completed.stdout
+    assert not (tmp_path / "PWNED").exists() and not any(tmp_path.rglob("PWNED"))
+    # The hostile text is data: it appears only inside string literals.
+    detector = next(dirs["detectors"].glob("pattern_*.py")).read_text(encoding="utf-8")
+    assert detector.startswith(codegen.GENERATED_MARKER + "\n")
+
+
+def test_tests_find_their_detector_wherever_the_directories_are(tmp_path):
+    _, dirs, _ = _generate(tmp_path / "first", OTHERS)
+    moved = tmp_path / "elsewhere"
+    os.rename(tmp_path / "first", moved)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
+         str(moved / "tests")],
+        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
+        timeout=120, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_regeneration_is_idempotent_and_keeps_taken_over_files(tmp_path):
+    _, dirs, statuses = _generate(tmp_path, OTHERS)
+    stamps = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path, _ in statuses}
+    _, _, again = _generate(tmp_path, OTHERS)
+    assert {status for _, status in again} == {"unchanged"}
+    assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path, _ in again} == stamps
+    detector = next(dirs["detectors"].glob("pattern_*.py"))
+    owned = "# mine now\n" + detector.read_text(encoding="utf-8").split("\n", 1)[1]
+    detector.write_text(owned, encoding="utf-8")
+    _, _, third = _generate(tmp_path, OTHERS + ["LLM output truncated at max_tokens=2048"])
+    assert dict(third)[detector] == "taken over"
+    assert detector.read_text(encoding="utf-8") == owned
+    assert {status for path, status in third if path != detector} == {"updated"}
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    _, dirs, statuses = _generate(tmp_path, OTHERS, dry_run=True)
+    assert {status for _, status in statuses} == {"created"}
+    assert not any(path.exists() for path, _ in statuses)
+
+
+def test_nothing_is_written_outside_the_output_directory_or_with_a_bad_id(tmp_path):
+    (pattern,) = mine([FailureMessage(text) for text in OTHERS]).patterns
+    escaping = codegen.GeneratedFile(tmp_path / "out" / ".." / "evil.py", tmp_path / "out", "x = 1\n")
+    with pytest.raises(codegen.GenerationError, match="outside"):
+        codegen.write_generated(escaping)
+    broken = codegen.GeneratedFile(tmp_path / "out" / "bad.py", tmp_path / "out", "x = (\n")
+    with pytest.raises(codegen.GenerationError, match="does not parse"):
+        codegen.write_generated(broken)
+    pattern.pattern_id = "x'); import os; ('"
+    with pytest.raises(codegen.GenerationError, match="pattern id"):
+        codegen.render_detector(pattern)
+    assert not any(tmp_path.rglob("*.py"))

@@ -1,0 +1,94 @@
+"""Patterns from mined messages: ids, regexes, kinds, samples, stable ids (no database)."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from patterns.mining import PATTERN_ID, FailureMessage, KnownPattern, failure_kind, mine
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _messages(texts, run_prefix="run"):
+    return [FailureMessage(text=text, run_id=f"{run_prefix}-{i % 3}",
+                           created_at=START + timedelta(hours=i)) for i, text in enumerate(texts)]
+
+
+HUNKS = [f"error: patch failed: src/autopack/{name}.py:{line}" for name, line in
+         [("executor", 120), ("llm", 88), ("scope", 7), ("gates", 310)]]
+TRUNCATED = [f"LLM output truncated at max_tokens={n} while generating src/{m}.py"
+             for n, m in [(4096, "a"), (8192, "b"), (16384, "c")]]
+IMPORTS = [f"E   ModuleNotFoundError: No module named '{m}'" for m in
+           ["tiktoken", "qdrant", "httpx", "pydantic", "anthropic"]]
+TIMEOUTS = ["Anthropic API request timed out after 30s (attempt 1/3)",
+            "Anthropic API request timed out after 60s (attempt 2/3)"]
+ALL = HUNKS + TRUNCATED + IMPORTS + TIMEOUTS
+
+
+def test_patterns_carry_counts_runs_times_samples_and_kinds():
+    result = mine(_messages(ALL))
+    by_id = {p.pattern_id: p for p in result.patterns}
+    assert [p.count for p in result.patterns] == [5, 4, 3, 2]
+    hunk = by_id[result.assignments[0]]
+    assert hunk.kind == "patch" and hunk.template == "error: patch failed: <*>:<*>"
+    assert hunk.run_ids == ["run-0", "run-1", "run-2"]
+    assert hunk.first_seen == START and hunk.last_seen == START + timedelta(hours=3)
+    assert hunk.samples == HUNKS and "patch" in hunk.keywords
+    kinds = {by_id[result.assignments[ALL.index(text)]].kind for text in TRUNCATED}
+    assert kinds == {"token_limit"}
+    assert by_id[result.assignments[ALL.index(IMPORTS[0])]].kind == "import"
+    assert by_id[result.assignments[ALL.index(TIMEOUTS[0])]].kind == "api_network"
+
+
+def test_samples_are_capped_at_five_distinct_messages():
+    texts = [f"error: patch failed: src/m{i}.py:{i}" for i in range(9)] * 2
+    (pattern,) = mine(_messages(texts)).patterns
+    assert pattern.count == 18 and len(pattern.samples) == 5 == len(set(pattern.samples))
+
+
+def test_every_regex_finds_all_its_members_and_no_other_patterns_members():
+    messages = _messages(ALL + ["error: patch failed: src/x.py:1 while retrying in strict mode"])
+    result = mine(messages)
+    for pattern in result.patterns:
+        regex = re.compile(pattern.regex)
+        for message, assigned in zip(messages, result.assignments):
+            assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
+                pattern.pattern_id, message.text)
+        assert pattern.overlaps == []
+
+
+def test_pattern_ids_are_safe_and_stable_across_runs_and_input_order():
+    first = mine(_messages(ALL)).assignments
+    again = mine(_messages(list(reversed(ALL)))).assignments
+    assert first == list(reversed(again))
+    assert all(PATTERN_ID.fullmatch(pid) for pid in first)
+    hostile = mine(_messages(["'; __import__('os').system('rm -rf /') #\"\"\" failed"] * 3))
+    assert all(PATTERN_ID.fullmatch(p.pattern_id) for p in hostile.patterns)
+
+
+def test_a_stored_pattern_keeps_its_id_when_its_template_widens():
+    narrow = mine(_messages(["Builder failed: churn limit exceeded on src/a.py"] * 3))
+    (stored,) = narrow.patterns
+    widened = ["Builder failed: churn limit exceeded on src/a.py",
+               "Builder failed: churn limit exceeded on src/b/c.py"]
+    # Without the stored pattern the wider set gets an id of its own template ...
+    fresh = mine(_messages(widened + ["Builder failed: churn limit exceeded on docs/d.md"]))
+    # ... with it, every message the stored regex finds stays under the stored id.
+    known = [KnownPattern(stored.pattern_id, stored.regex)]
+    kept = mine(_messages(widened), known)
+    assert kept.assignments == [stored.pattern_id, stored.pattern_id]
+    assert kept.patterns[0].pattern_id == stored.pattern_id and kept.patterns[0].count == 2
+    assert fresh.patterns[0].pattern_id == stored.pattern_id  # same words, same id
+
+
+def test_blank_messages_get_no_pattern():
+    result = mine(_messages(["", "   ", HUNKS[0]]))
+    assert result.assignments[:2] == [None, None] and result.assignments[2] is not None
+
+
+def test_failure_kinds_follow_the_issue_list():
+    assert failure_kind("sqlite3.OperationalError: no such table: phases") == "database"
+    assert failure_kind("Patch rejected - protected path violations") == "patch"
+    assert failure_kind("Protected path violation: builder modified .git/config") == \
+        "policy_scope"
+    assert failure_kind("pytest exited with code 1: 3 failed") == "ci_test"
+    assert failure_kind("something odd happened") == "other"
