@@ -395,13 +395,14 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
         else:
             assignments[index] = found
 
-    headlines: dict[int, tuple[tuple[str, ...], int]] = {}
+    # Per message: tokens (headline, then frames), headline token count, headline text.
+    headlines: dict[int, tuple[tuple[str, ...], int, str]] = {}
     for index in range(len(messages)):
         if messages[index].text.strip():
             headline, frames = failure_parts(messages[index].text)
             head_tokens = tokenize(headline)
             frame_tokens = tuple(token for where in frames for token in ("at", where))
-            headlines[index] = (head_tokens + frame_tokens, len(head_tokens))
+            headlines[index] = (head_tokens + frame_tokens, len(head_tokens), headline)
     fresh_templates = templates_for([headlines[index][0] for index in fresh])
     templates: dict[int, tuple[str, ...]] = dict(zip(fresh, fresh_templates))
     known_ids = {pattern.pattern_id for pattern in known}
@@ -438,7 +439,7 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
         compiled = [re.compile(a) for a in alternatives]
         for i in indexes:
             if not any(c.search(messages[i].text) for c in compiled):
-                literal = re.escape(failure_parts(messages[i].text)[0])
+                literal = re.escape(headlines[i][2])
                 alternatives.append(literal)
                 compiled.append(re.compile(literal))
         regex = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
@@ -452,7 +453,7 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
     text = " ".join(template)
     return MinedPattern(
         pattern_id=pattern_id,
-        kind=failure_kind(f"{text} {failure_parts(samples[0])[0]}"),
+        kind=failure_kind(f"{text} {headlines[indexes[0]][2]}"),
         template=text,
         regex=regex,
         keywords=keywords_for(template),
@@ -473,17 +474,19 @@ _LINE_END = r"[ \t]*$"
 
 def _sharpen(patterns: list[MinedPattern], members: dict[str, list[int]],
              messages: Sequence[FailureMessage]) -> None:
+    texts = {pid: [messages[i].text for i in indexes] for pid, indexes in members.items()}
+
+    def found_elsewhere(regex: re.Pattern, own_id: str) -> list[str]:
+        return sorted(pid for pid, found in texts.items()
+                      if pid != own_id and any(regex.search(text) for text in found))
+
     for pattern in patterns:
-        own = [messages[i].text for i in members[pattern.pattern_id]]
-        others = {pid: [messages[i].text for i in indexes]
-                  for pid, indexes in members.items() if pid != pattern.pattern_id}
-        regex = re.compile(pattern.regex)
+        overlaps = found_elsewhere(re.compile(pattern.regex), pattern.pattern_id)
         for anchored in (_LINE_START + pattern.regex, _LINE_START + pattern.regex + _LINE_END):
-            if not any(regex.search(text) for texts in others.values() for text in texts):
+            if not overlaps:
                 break
             compiled = re.compile(anchored)
-            if all(compiled.search(text) for text in own):
-                pattern.regex, regex = anchored, compiled
-        pattern.overlaps = sorted(
-            pid for pid, texts in others.items() if any(regex.search(text) for text in texts)
-        )
+            if all(compiled.search(text) for text in texts[pattern.pattern_id]):
+                pattern.regex = anchored
+                overlaps = found_elsewhere(compiled, pattern.pattern_id)
+        pattern.overlaps = overlaps

@@ -38,10 +38,11 @@ class PatternMatchView(APIView):
         matched: dict[str, list[str]] = {}
         for pattern_id in registry.detect_all(message, context):
             matched.setdefault(pattern_id, []).append("detector")
-        for pattern_id, regex in Pattern.objects.values_list("pattern_id", "regex"):
-            if re.search(regex, message):
+        stored = {pattern.pattern_id: pattern for pattern in
+                  Pattern.objects.only("pattern_id", "regex", "kind", "status")}
+        for pattern_id, pattern in stored.items():
+            if re.search(pattern.regex, message):
                 matched.setdefault(pattern_id, []).append("regex")
-        stored = {p.pattern_id: p for p in Pattern.objects.filter(pattern_id__in=matched)}
         matches = [
             {"pattern_id": pattern_id,
              "kind": stored[pattern_id].kind if pattern_id in stored else None,
