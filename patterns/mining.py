@@ -4,9 +4,14 @@ The pipeline, per message:
 1. `failure_text`: reduce a multi-line message (traceback, pytest output) to what
    identifies the failure: the final exception line plus the innermost frames'
    file and function, never line numbers (as Sentry groups errors).
-2. `tokenize`: mask variable parts as whole tokens: anything holding a digit
+2. `failure_reason`: drop the reporter's decorations (tags, pytest node ids,
+   `file.py:N:` prefixes, exception class names, assertion details).
+   `tokenize`: mask variable parts as whole tokens: anything holding a digit
    (numbers, hex, UUIDs, hashes, IPs, ids such as `build130-phase0-…`), paths,
-   URLs, quoted values, dates and durations with their units.
+   quoted values other than identifiers, dates and durations with their units;
+   URLs keep the shape of their path (`<url>/runs/<seg>/builder_result`).
+   `reasons_for`: across the corpus, key on the reason after a wrapper head
+   (`Failed to fetch run status: <reason>`) and cut free-text tails (`Rationale: …`).
 3. `templates_for`: group token sequences by similarity, not equality. Within
    messages of one length, each message's most common shared tokens form an
    initial group; a column then splits the group when it holds a few distinct
@@ -44,16 +49,29 @@ _CHUNK_WITH_DIGIT = re.compile(
 )
 # Values without digits, each masked whole (spaces included) before the digit rule.
 # The cheap substring tests in `tokenize` skip these scans for most messages.
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+")
+# A URL keeps the shape of its path: its letters-only segments (`/runs/…/builder_result`)
+# tell endpoints apart, the rest (scheme, host, ids) is masked.
+# Trailing punctuation (`…/p11:`, `…/runs/x).`) is the sentence's, not the URL's.
+_URL = re.compile(
+    r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+?(/[^\s'\"<>?#]*?)?([?#][^\s'\"<>]*?)?"
+    r"(?=[:,.;)]*(?:[\s'\"<>]|$))"
+)
+_URL_SEGMENT = re.compile(r"[a-z_]+")
+URL_MARKER = "<url>"
+SEGMENT_MARKER = "<seg>"
 # Paths: Windows drive paths, and POSIX or relative paths with two separators
 # or one separator and a file extension (`src/a.py`, not `and/or`).
 _PATH = re.compile(
-    r"(?<![\w.$~\\/-])(?:"
+    r"(?<![\w.$~\\/>-])(?:"
     r"[A-Za-z]:[\\/][^\s'\"]*"
     r"|[\w.$~-]*(?:[\\/][\w.$~-]+){2,}[\\/]?"
     r"|[\w.$~-]+[\\/][\w$~-]+\.[A-Za-z]\w{0,5}\b)"
 )
-_QUOTED = re.compile(r"'[^'\s]{1,200}'|\"[^\"\s]{1,200}\"")
+# Quoted values are masked, except identifiers: `name 'files' is not defined` and
+# `name 'models' is not defined` are different bugs.
+_QUOTED = re.compile(
+    r"'(?![A-Za-z_][\w.]*')[^'\s]{1,200}'|\"(?![A-Za-z_][\w.]*\")[^\"\s]{1,200}\""
+)
 # After the digit rule: a unit belongs to its value (`<*> KB`, `<*> ms`), and a
 # weekday or month name before a masked day is part of a date. Both patterns
 # start with literals, which the regex engine scans for quickly.
@@ -66,17 +84,32 @@ _DATE_NAME = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _url_shape(match: re.Match) -> str:
+    segments = (match.group(1) or "").split("/")[1:]
+    path = "".join(
+        "/" + (segment if _URL_SEGMENT.fullmatch(segment) else SEGMENT_MARKER)
+        for segment in segments
+    )
+    query = match.group(2)[0] + SEGMENT_MARKER if match.group(2) else ""
+    return URL_MARKER + path + query
+
+
 def tokenize(text: str) -> tuple[str, ...]:
     """Whitespace tokens with every variable part replaced by the wildcard."""
     if "://" in text:
-        text = _URL.sub(WILDCARD, text)
+        text = _URL.sub(_url_shape, text)
     if "/" in text or "\\" in text:
         text = _PATH.sub(WILDCARD, text)
     if "'" in text or '"' in text:
         text = _QUOTED.sub(WILDCARD, text)
-    text = _CHUNK_WITH_DIGIT.sub(WILDCARD, text)
-    text = _UNIT_AFTER_VALUE.sub(WILDCARD, text)
-    text = _DATE_NAME.sub(WILDCARD, text)
+    if _DIGIT.search(text):
+        text = _CHUNK_WITH_DIGIT.sub(WILDCARD, text)
+    if WILDCARD in text:
+        text = _UNIT_AFTER_VALUE.sub(WILDCARD, text)
+        text = _DATE_NAME.sub(WILDCARD, text)
     return tuple(text.split())
 
 
@@ -254,9 +287,154 @@ def group_key(template: tuple[str, ...]) -> str:
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+# --- reasons ------------------------------------------------------------------
+# One cause reaches the logs through many reporters: `[Recovery] Fetch run status
+# failed (attempt 1/4): HTTPError: 500 …`, `Failed to fetch run status: 500 …`. The
+# reason stage keeps what went wrong and drops who reported it, first per message
+# (tags, pytest node ids, file:line prefixes, exception class names, assertion
+# details), then across the corpus (wrapper heads, free-text tails).
+
+_LEADING_TAGS = re.compile(r"^(?:\[[^\]\s][^\]]{0,60}\]:?\s+|[^\w\s\[('\"{<.\\/-]+\s+)+")
+_PYTEST_NODE = re.compile(r"^FAILED \S+::\S+ - ")
+_FILE_LINE = re.compile(r"^(?:[A-Za-z]:)?[^\s:]+\.\w{1,5}:\d+: ")
+_EXCEPTION_CLASS = re.compile(
+    r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit)\w*: "
+    r"|\([A-Za-z_][\w.]*(?:Error|Exception)\) )"
+)
+# A reason needs this many words, not all of them labels of values.
+REASON_MIN_WORDS = 2
+# A free-text tail (`Rationale: …`) is cut after a prefix that at least this many
+# messages share with mostly different tails of at least TAIL_MIN_WORDS words.
+TAIL_MIN_MESSAGES = 3
+TAIL_MIN_WORDS = 3
+
+
+def failure_reason(headline: str) -> str:
+    """The headline without its reporter's decorations (per message, no corpus)."""
+    # Cheap first-character and substring tests skip the scans for most messages.
+    text = headline
+    if text[:1] and not text[0].isalnum() and (tags := _LEADING_TAGS.match(text)):
+        text = text[tags.end():] or text
+    if text.startswith("FAILED ") and (node := _PYTEST_NODE.match(text)):
+        text = text[node.end():] or text
+    if ": " in text:
+        if (where := _FILE_LINE.match(text)) and text[where.end():]:
+            text = text[where.end():]
+        while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end():].strip():
+            text = text[exception.end():]
+    if text.startswith("assert "):
+        # What a failing assert compared is test data, not the failure.
+        text = f"assert {WILDCARD}"
+    return text
+
+
+def _clause_starts(tokens: tuple[str, ...]) -> list[int]:
+    """Where clauses after the first begin: after a `word:` outside brackets."""
+    if not any(token[-1] == ":" for token in tokens[:-1]):
+        return []
+    starts, depth = [], 0
+    for index, token in enumerate(tokens[:-1]):
+        if _BRACKETS.search(token):
+            depth = max(0, depth + sum(map(token.count, "([{")) - sum(map(token.count, ")]}")))
+        if depth == 0 and token[-1] == ":":
+            starts.append(index + 1)
+    return starts
+
+
+_BRACKETS = re.compile(r"[][(){}]")
+
+
+def _plain_words(tokens: Sequence[str]) -> int:
+    """Words that say something: not `key=value`, not a label of a value (`key:`,
+    `line <*>`, `(char <*>)`)."""
+    count = 0
+    for index, token in enumerate(tokens):
+        if "=" in token or token[-1] == ":" or not _LETTER.search(token.replace(WILDCARD, "")):
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if not (following.startswith(WILDCARD) and not _LETTER.search(following.replace(WILDCARD, ""))):
+            count += 1
+    return count
+
+
+def _says_something(tokens: Sequence[str]) -> bool:
+    """Enough words to be a reason, not only labels (`len: <*> time: <*>`)."""
+    return _plain_words(tokens) >= 1 and len(group_key(tokens).split()) >= REASON_MIN_WORDS
+
+
+def reasons_for(token_lists: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Per token list, the clauses that say what went wrong, judged across the corpus.
+
+    A message keeps its longest suffix of clauses that other messages report under
+    a different head (`Failed to fetch run status: <reason>`, `Error message:
+    <reason>`), and loses a tail after a prefix that many messages continue each in
+    their own words (`Rationale: …`, code after a hunk header).
+    """
+    weight = Counter(token_lists)
+    starts = {tokens: _clause_starts(tokens) for tokens in weight}
+    whole_key = {tokens: group_key(tokens) for tokens in weight}
+    heads: dict[str, set[str]] = defaultdict(set)
+    for tokens, clause_starts in starts.items():
+        heads[whole_key[tokens]].add("")
+        for start in clause_starts:
+            heads[group_key(tokens[start:])].add(group_key(tokens[:start]))
+    # A head that reports some reason also found under other heads is a wrapper
+    # (`Builder failed: <reason>`): what follows it is a reason, never a tail to cut.
+    wrappers = {
+        group_key(tokens[:start])
+        for tokens, clause_starts in starts.items() for start in clause_starts
+        if len(heads[group_key(tokens[start:])]) >= 2 and _says_something(tokens[start:])
+    }
+
+    # (reason, where its clauses start) per distinct token list
+    reason: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]]] = {}
+    for tokens, clause_starts in starts.items():
+        reason[tokens] = (tokens, clause_starts)
+        if len(heads[whole_key[tokens]]) >= 2 and _says_something(tokens):
+            continue
+        for start in clause_starts:
+            suffix = tokens[start:]
+            if len(heads[group_key(suffix)]) >= 2 and _says_something(suffix):
+                reason[tokens] = (suffix, [s - start for s in clause_starts if s > start])
+                break
+
+    # Free text differs in wording and in length; a tail that only varies in a
+    # value (`modify .git/config`, `modify .autonomous_runs/lock`) is not free text.
+    tails: dict[str, Counter] = defaultdict(Counter)
+    tail_lengths: dict[str, set[int]] = defaultdict(set)
+    for tokens, (kept, clause_starts) in reason.items():
+        for start in clause_starts:
+            tails[group_key(kept[:start])][group_key(kept[start:])] += weight[tokens]
+            tail_lengths[group_key(kept[:start])].add(len(kept) - start)
+    for tokens, (kept, clause_starts) in reason.items():
+        for start in reversed(clause_starts):
+            prefix = group_key(kept[:start])
+            continuations = tails[prefix]
+            count = sum(continuations.values())
+            if (prefix not in wrappers and count >= TAIL_MIN_MESSAGES
+                    and len(continuations) >= max(TAIL_MIN_MESSAGES, count / 2)
+                    and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
+                    and _says_something(kept[:start])
+                    and _plain_words(kept[start:]) >= TAIL_MIN_WORDS):
+                reason[tokens] = (kept[:start], [])
+                break
+    return [reason[tokens][0] for tokens in token_lists]
+
+
+def message_tokens(texts: Sequence[str]) -> list[tuple[tuple[str, ...], int, str]]:
+    """Per message: grouping tokens (reason, then frames), the reason's token count,
+    and the headline the reason comes from."""
+    parts = [failure_parts(text) for text in texts]
+    reasons = reasons_for([tokenize(failure_reason(headline)) for headline, _ in parts])
+    return [
+        (reason + tuple(token for where in frames for token in ("at", where)), len(reason), headline)
+        for reason, (headline, frames) in zip(reasons, parts)
+    ]
+
+
 def cluster(texts: Sequence[str]) -> list[str]:
-    """A pattern key per message (single-line texts as given): the benchmarked core."""
-    templates = templates_for([tokenize(failure_text(text)) for text in texts])
+    """A pattern key per message: the benchmarked core."""
+    templates = templates_for([tokens for tokens, _, _ in message_tokens(texts)])
     keys: dict[tuple[str, ...], str] = {}
     for template in templates:
         if template not in keys:
@@ -360,10 +538,19 @@ _MASKED_PART = r"\S+?"
 _MASKED_TOKEN = r"\S+?(?:[ \t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?"
 
 
+_URL_PREFIX = r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+"
+_URL_PATH_SEGMENT = r"[^/\s'\"<>]*"
+
+
 def _token_regex(token: str) -> str:
     if token == WILDCARD:
         return _MASKED_TOKEN
-    return _MASKED_PART.join(re.escape(part) for part in token.split(WILDCARD))
+    parts = (re.escape(part) for part in token.split(WILDCARD))
+    regex = _MASKED_PART.join(parts)
+    if URL_MARKER in token:
+        regex = regex.replace(re.escape(URL_MARKER), _URL_PREFIX)
+        regex = regex.replace(re.escape(SEGMENT_MARKER), _URL_PATH_SEGMENT)
+    return regex
 
 
 def template_regex(template: Sequence[str]) -> str:
@@ -375,7 +562,8 @@ def template_regex(template: Sequence[str]) -> str:
 def keywords_for(template: Sequence[str]) -> list[str]:
     found: list[str] = []
     for token in template:
-        for word in re.findall(r"[A-Za-z][A-Za-z_]{2,}", token.replace(WILDCARD, " ")):
+        plain = token.replace(WILDCARD, " ").replace(URL_MARKER, " ").replace(SEGMENT_MARKER, " ")
+        for word in re.findall(r"[A-Za-z][A-Za-z_]{2,}", plain):
             if word.lower() not in _STOPWORDS and word not in found:
                 found.append(word)
     return found[:KEYWORDS_KEPT]
@@ -396,13 +584,8 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
             assignments[index] = found
 
     # Per message: tokens (headline, then frames), headline token count, headline text.
-    headlines: dict[int, tuple[tuple[str, ...], int, str]] = {}
-    for index in range(len(messages)):
-        if messages[index].text.strip():
-            headline, frames = failure_parts(messages[index].text)
-            head_tokens = tokenize(headline)
-            frame_tokens = tuple(token for where in frames for token in ("at", where))
-            headlines[index] = (head_tokens + frame_tokens, len(head_tokens), headline)
+    present = [index for index, message in enumerate(messages) if message.text.strip()]
+    headlines = dict(zip(present, message_tokens([messages[index].text for index in present])))
     fresh_templates = templates_for([headlines[index][0] for index in fresh])
     templates: dict[int, tuple[str, ...]] = dict(zip(fresh, fresh_templates))
     known_ids = {pattern.pattern_id for pattern in known}
@@ -466,8 +649,8 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
 
 
 # Anchoring a headline to its line (after pytest's `E   `) keeps a short template
-# from finding a longer message that merely contains it: first the line start,
-# then both ends.
+# from finding a longer message that merely contains it: the line start, the line
+# end (a reason after a reporter's head), then both.
 _LINE_START = r"(?m)^(?:E {2,})?[ \t]*"
 _LINE_END = r"[ \t]*$"
 
@@ -482,11 +665,13 @@ def _sharpen(patterns: list[MinedPattern], members: dict[str, list[int]],
 
     for pattern in patterns:
         overlaps = found_elsewhere(re.compile(pattern.regex), pattern.pattern_id)
-        for anchored in (_LINE_START + pattern.regex, _LINE_START + pattern.regex + _LINE_END):
+        plain = pattern.regex
+        for anchored in (_LINE_START + plain, plain + _LINE_END, _LINE_START + plain + _LINE_END):
             if not overlaps:
                 break
             compiled = re.compile(anchored)
             if all(compiled.search(text) for text in texts[pattern.pattern_id]):
-                pattern.regex = anchored
-                overlaps = found_elsewhere(compiled, pattern.pattern_id)
+                fewer = found_elsewhere(compiled, pattern.pattern_id)
+                if len(fewer) < len(overlaps):
+                    pattern.regex, overlaps = anchored, fewer
         pattern.overlaps = overlaps

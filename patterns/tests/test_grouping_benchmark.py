@@ -6,11 +6,13 @@ never copied in; without it these tests are skipped.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from patterns.benchmarks import grouping
+from patterns.mining import FailureMessage, mine
 
 BENCH_DIR = Path(os.environ.get("AUTOPACK_BENCH_DIR",
                                 Path(__file__).resolve().parents[3] / "shared" / "bench"))
@@ -33,3 +35,21 @@ def test_loghub_quality_with_one_configuration(tmp_path, capsys):
 def test_missing_scorer_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no scorer at"):
         grouping.main([str(tmp_path)])
+
+
+@needs_data
+def test_every_regex_finds_its_members_and_reports_what_else_it_finds():
+    """On the 411 real Autopack failures: a regex finds all its members; a message of
+    another pattern that it also finds is listed in its overlaps, and such overlaps
+    (templates nested in others of one cause) stay rare."""
+    _, texts = grouping._labelled(BENCH_DIR / "autopack_errors" / "autopack_errors.tsv")
+    result = mine([FailureMessage(text=text) for text in texts])
+    for pattern in result.patterns:
+        regex = re.compile(pattern.regex)
+        for text, assigned in zip(texts, result.assignments):
+            if assigned == pattern.pattern_id:
+                assert regex.search(text), (pattern.pattern_id, text)
+            elif regex.search(text):
+                assert assigned in pattern.overlaps, (pattern.pattern_id, text)
+    overlapping = [pattern for pattern in result.patterns if pattern.overlaps]
+    assert len(overlapping) <= len(result.patterns) // 10

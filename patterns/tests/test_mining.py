@@ -3,7 +3,9 @@
 import pytest
 
 from patterns.mining import WILDCARD as W
-from patterns.mining import cluster, failure_text, group_key, templates_for, tokenize
+from patterns.mining import (
+    cluster, failure_reason, failure_text, group_key, templates_for, tokenize,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,10 +17,14 @@ from patterns.mining import cluster, failure_text, group_key, templates_for, tok
         ("commit 3f9a2c1d0b7e4a5f8c6d2e1b0a9f8e7d6c5b4a39 missing", ["commit", W, "missing"]),
         ("flags=0x1f set", ["flags=" + W, "set"]),
         ("connect to 10.251.73.220:50010 refused", ["connect", "to", W + ":" + W, "refused"]),
-        ("GET https://api.example.com/v1/runs?x=1 failed", ["GET", W, "failed"]),
+        # A URL keeps its path's shape: letters-only segments tell endpoints apart.
+        ("GET https://api.example.com/v1/runs?x=1 failed",
+         ["GET", "<url>/<seg>/runs?<seg>", "failed"]),
         ("cannot open /workspace/src/autopack/llm_service.py", ["cannot", "open", W]),
         (r"cannot open C:\dev\Autopack\src\app.py now", ["cannot", "open", W, "now"]),
-        ("No module named 'qdrant_client'", ["No", "module", "named", W]),
+        ("value '7f3a' rejected", ["value", W, "rejected"]),
+        # A quoted identifier names what broke: it stays.
+        ("name 'files' is not defined", ["name", "'files'", "is", "not", "defined"]),
         ("request timed out after 30s", ["request", "timed", "out", "after", W]),
         ("estimated size 5.2 KB, free 317.1 KB", ["estimated", "size", W + ",", "free", W]),
         ("run build130-phase0-circuit-breaker failed", ["run", W, "failed"]),
@@ -127,3 +133,82 @@ def test_cluster_is_deterministic_and_order_preserving():
     texts = [message for _, message in AUTOPACK_FAILURES]
     assert cluster(texts) == cluster(list(texts))
     assert cluster(list(reversed(texts))) == list(reversed(cluster(texts)))
+
+
+@pytest.mark.parametrize(
+    ("headline", "reason"),
+    [
+        ("[Builder] [phase-3] churn_limit_exceeded: 39.3%", "churn_limit_exceeded: 39.3%"),
+        ("❌ Quality gate blocked: BLOCKED", "Quality gate blocked: BLOCKED"),
+        ("FAILED tests/test_x.py::test_y - FileNotFoundError: [Errno 2] No such file",
+         "[Errno 2] No such file"),
+        (r"C:\Python\Lib\site-packages\sqlalchemy\engine\default.py:951: "
+         "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: docs",
+         "no such table: docs"),
+        ("AssertionError: assert WindowsPath('C:/x') == WindowsPath('C:/y')", f"assert {W}"),
+        # Nothing left after the class name: the class name is the reason.
+        ("KeyError: ", "KeyError: "),
+        ("plain words stay", "plain words stay"),
+    ],
+)
+def test_failure_reason_drops_the_reporters_decorations(headline, reason):
+    assert failure_reason(headline) == reason
+
+
+def _groups(texts):
+    keys = cluster(texts)
+    groups: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
+    return sorted(groups.values())
+
+
+def test_one_reason_under_different_heads_is_one_pattern():
+    texts = [
+        "Failed to fetch run status: 500 Server Error: Internal Server Error for url: "
+        "http://localhost:8000/runs/build127-phase1",
+        "Error message: 500 Server Error: Internal Server Error for url: "
+        "http://localhost:8000/runs/fileorg-beta",
+        "[Recovery] Fetch run status from API failed (attempt 1/4): HTTPError: 500 Server Error: "
+        "Internal Server Error for url: http://localhost:8000/runs/p10-validation",
+        # Same error, another endpoint: another cause.
+        "Failed to post builder result: 500 Server Error: Internal Server Error for url: "
+        "http://localhost:8000/runs/r1/phases/fix-bcrypt/builder_result",
+        "Failed to post builder result: 500 Server Error: Internal Server Error for url: "
+        "http://localhost:8000/runs/r2/phases/fix-auth/builder_result",
+    ]
+    assert _groups(texts) == [[0, 1, 2], [3, 4]]
+
+
+def test_a_shared_head_does_not_merge_different_reasons():
+    texts = [
+        "[a] Failed to apply patch to filesystem: error: patch failed: src/x.py:1",
+        "Lenient mode also failed: error: patch failed: src/y.py:1",
+        "[b] Failed to apply patch to filesystem: error: corrupt patch at line 77",
+        "Patch check failed: error: corrupt patch at line 26",
+        "[c] Failed to apply patch to filesystem: temp_patch.diff:6: trailing whitespace.",
+        "temp_patch.diff:7: trailing whitespace.",
+    ]
+    assert _groups(texts) == [[0, 1], [2, 3], [4, 5]]
+
+
+def test_quoted_identifiers_tell_causes_apart():
+    texts = [
+        "[Builder] Error parsing structured edit output: name 'files' is not defined",
+        "[build130] Builder failed: name 'files' is not defined",
+        "Failed to write run_summary from executor: name 'models' is not defined",
+    ]
+    assert _groups(texts) == [[0, 1], [2]]
+
+
+def test_a_free_text_tail_after_a_shared_prefix_is_cut():
+    rationales = [
+        "Critical health budget exhaustion: 13 patch failures out of 22 total failures",
+        "The run has accumulated 9 total failures with 7 patch failures, a systemic issue",
+        "Health budget exceeded: 26 total failures against a cap of 25",
+        "16 patch failures out of 25 total budget with only 2 builder attempts",
+    ]
+    texts = [f"[Doctor] Action: rollback_run - aborting run phase3-{i}. Rationale: {why}"
+             for i, why in enumerate(rationales)]
+    texts.append("[Doctor] Invocation failed: too many values to unpack (expected 2)")
+    assert _groups(texts) == [[0, 1, 2, 3], [4]]

@@ -92,3 +92,33 @@ def test_failure_kinds_follow_the_issue_list():
         "policy_scope"
     assert failure_kind("pytest exited with code 1: 3 failed") == "ci_test"
     assert failure_kind("something odd happened") == "other"
+
+
+REPORTED_TWICE = [
+    "Failed to fetch run status: 500 Server Error: Internal Server Error for url: "
+    "http://localhost:8000/runs/build127-phase1",
+    "[Recovery] Fetch run status from API failed (attempt 1/4): HTTPError: 500 Server Error: "
+    "Internal Server Error for url: http://localhost:8000/runs/p10-validation",
+    "Failed to post builder result: 500 Server Error: Internal Server Error for url: "
+    "http://localhost:8000/runs/r1/phases/fix-bcrypt/builder_result",
+    "Failed to post builder result: 500 Server Error: Internal Server Error for url: "
+    "http://localhost:8000/runs/r2/phases/fix-auth/builder_result",
+    "[build130] Builder failed: name 'files' is not defined",
+    "[Builder] Error parsing structured edit output: name 'files' is not defined",
+    "Failed to write run_summary from executor: name 'models' is not defined",
+]
+
+
+def test_a_reason_pattern_regex_finds_its_members_under_any_head_and_nothing_else():
+    messages = _messages(REPORTED_TWICE)
+    result = mine(messages)
+    assert len(result.patterns) == 4
+    by_id = {p.pattern_id: p for p in result.patterns}
+    assert by_id[result.assignments[4]].template == "name 'files' is not defined"
+    assert by_id[result.assignments[0]].template == (
+        "<*> Server Error: Internal Server Error for url: <url>/runs/<seg>")
+    for pattern in result.patterns:
+        regex = re.compile(pattern.regex)
+        for message, assigned in zip(messages, result.assignments):
+            assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
+                pattern.pattern_id, message.text)
