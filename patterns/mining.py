@@ -28,6 +28,7 @@ The pipeline, per message:
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 from collections import Counter, defaultdict
@@ -304,7 +305,9 @@ _EXCEPTION_CLASS = re.compile(
 # A reason needs this many words, not all of them labels of values.
 REASON_MIN_WORDS = 2
 # A free-text tail (`Rationale: …`) is cut after a prefix that at least this many
-# messages share with mostly different tails of at least TAIL_MIN_WORDS words.
+# messages share with many different tails (at least the square root of their
+# count: free text repeats a little at scale, a few sub-causes do not grow) of at
+# least TAIL_MIN_WORDS words.
 TAIL_MIN_MESSAGES = 3
 TAIL_MIN_WORDS = 3
 
@@ -407,12 +410,13 @@ def reasons_for(token_lists: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]
             tails[group_key(kept[:start])][group_key(kept[start:])] += weight[tokens]
             tail_lengths[group_key(kept[:start])].add(len(kept) - start)
     for tokens, (kept, clause_starts) in reason.items():
-        for start in reversed(clause_starts):
+        # The first cut wins: a colon inside free text is part of the free text.
+        for start in clause_starts:
             prefix = group_key(kept[:start])
             continuations = tails[prefix]
             count = sum(continuations.values())
             if (prefix not in wrappers and count >= TAIL_MIN_MESSAGES
-                    and len(continuations) >= max(TAIL_MIN_MESSAGES, count / 2)
+                    and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
                     and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
                     and _says_something(kept[:start])
                     and _plain_words(kept[start:]) >= TAIL_MIN_WORDS):
@@ -589,8 +593,12 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
     fresh_templates = templates_for([headlines[index][0] for index in fresh])
     templates: dict[int, tuple[str, ...]] = dict(zip(fresh, fresh_templates))
     known_ids = {pattern.pattern_id for pattern in known}
+    fresh_ids: dict[tuple[str, ...], str] = {}
     for index, template in zip(fresh, fresh_templates):
-        assignments[index] = pattern_id_for(group_key(template))
+        pattern_id = fresh_ids.get(template)
+        if pattern_id is None:
+            pattern_id = fresh_ids[template] = pattern_id_for(group_key(template))
+        assignments[index] = pattern_id
     # Templates of known patterns are recomputed from their members: they may widen.
     members: dict[str, list[int]] = defaultdict(list)
     for index, pattern_id in enumerate(assignments):
@@ -652,16 +660,20 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
 # from finding a longer message that merely contains it: the line start, the line
 # end (a reason after a reporter's head), then both.
 _LINE_START = r"(?m)^(?:E {2,})?[ \t]*"
+OVERLAP_CHECK_TEXTS = 200
 _LINE_END = r"[ \t]*$"
 
 
 def _sharpen(patterns: list[MinedPattern], members: dict[str, list[int]],
              messages: Sequence[FailureMessage]) -> None:
-    texts = {pid: [messages[i].text for i in indexes] for pid, indexes in members.items()}
+    # Each distinct text once; other patterns are represented by their first
+    # OVERLAP_CHECK_TEXTS distinct texts, so the check stays linear in the data.
+    texts = {pid: list(dict.fromkeys(messages[i].text for i in indexes))
+             for pid, indexes in members.items()}
 
     def found_elsewhere(regex: re.Pattern, own_id: str) -> list[str]:
-        return sorted(pid for pid, found in texts.items()
-                      if pid != own_id and any(regex.search(text) for text in found))
+        return sorted(pid for pid, found in texts.items() if pid != own_id and any(
+            regex.search(text) for text in found[:OVERLAP_CHECK_TEXTS]))
 
     for pattern in patterns:
         overlaps = found_elsewhere(re.compile(pattern.regex), pattern.pattern_id)
