@@ -27,6 +27,7 @@ The pipeline, per message:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -45,8 +46,9 @@ DISTINCT_WORDS_FOR_VARIABLE = 4
 _BREAKS = r"\s:=,;()\[\]{}\"'<>"
 # A chunk holding a digit is a value (numbers, hex, UUIDs, hashes, IPs, Autopack
 # ids), except a name with one trailing digit, which is a word (SOCKS5, IPv4, sha1).
+# (The digit test comes first: it rejects most chunk starts soonest.)
 _CHUNK_WITH_DIGIT = re.compile(
-    rf"(?<![^{_BREAKS}])(?![A-Za-z][A-Za-z_]*\d(?![^{_BREAKS}]))(?=[^{_BREAKS}]*\d)[^{_BREAKS}]+"
+    rf"(?<![^{_BREAKS}])(?=[^{_BREAKS}]*\d)(?![A-Za-z][A-Za-z_]*\d(?![^{_BREAKS}]))[^{_BREAKS}]+"
 )
 # Values without digits, each masked whole (spaces included) before the digit rule.
 # The cheap substring tests in `tokenize` skip these scans for most messages.
@@ -281,11 +283,17 @@ def group_key(template: tuple[str, ...]) -> str:
     Tokens without a letter (`<*>`, `(<*>)`, `#<*>`, `=====`) do not count, so
     optional values and padded separators do not split a pattern.
     """
-    words = [token for token in template if _LETTER.search(token.replace(WILDCARD, ""))]
+    words = [token for token in template if _has_letter(token)]
     return " ".join(words) if words else WILDCARD
 
 
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _has_letter(token: str) -> bool:
+    """A letter outside masked parts (cached: the corpus stage asks for every clause)."""
+    return bool(_LETTER.search(token.replace(WILDCARD, "")))
 
 
 # --- reasons ------------------------------------------------------------------
@@ -352,10 +360,10 @@ def _plain_words(tokens: Sequence[str]) -> int:
     `line <*>`, `(char <*>)`)."""
     count = 0
     for index, token in enumerate(tokens):
-        if "=" in token or token[-1] == ":" or not _LETTER.search(token.replace(WILDCARD, "")):
+        if "=" in token or token[-1] == ":" or not _has_letter(token):
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        if not (following.startswith(WILDCARD) and not _LETTER.search(following.replace(WILDCARD, ""))):
+        if not (following.startswith(WILDCARD) and not _has_letter(following)):
             count += 1
     return count
 
@@ -365,64 +373,93 @@ def _says_something(tokens: Sequence[str]) -> bool:
     return _plain_words(tokens) >= 1 and len(group_key(tokens).split()) >= REASON_MIN_WORDS
 
 
-def reasons_for(token_lists: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+# A clause that only says where or what type (`temp_patch.diff:6:`, `HTTPError:`)
+# never starts a reason; `failure_reason` drops the same at a message's start.
+_DECORATION = re.compile(
+    r"(?:[^\s:]+\.\w{1,5}:(?:<\*>|\d+)|[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit)\w*):\Z"
+)
+
+TokenList = tuple[str, ...]
+
+
+def reasons_for(token_lists: Sequence[TokenList]) -> list[TokenList]:
     """Per token list, the clauses that say what went wrong, judged across the corpus.
 
-    A message keeps its longest suffix of clauses that other messages report under
-    a different head (`Failed to fetch run status: <reason>`, `Error message:
-    <reason>`), and loses a tail after a prefix that many messages continue each in
-    their own words (`Rationale: …`, code after a hunk header).
+    First a message loses a tail after a prefix that many messages continue each in
+    their own words (`Rationale: …`, code after a hunk header); then it keeps its
+    longest suffix of clauses that other messages report under a different head
+    (`Failed to fetch run status: <reason>`, `Error message: <reason>`).
     """
     weight = Counter(token_lists)
     starts = {tokens: _clause_starts(tokens) for tokens in weight}
-    whole_key = {tokens: group_key(tokens) for tokens in weight}
+    cut = _cut_free_text_tails(starts, weight, _wrappers(starts, _heads_by_reason(starts)))
+    cut_starts = {kept: clause_starts for kept, clause_starts in cut.values()}
+    heads = _heads_by_reason(cut_starts)
+    reason: dict[TokenList, TokenList] = {}
+    for kept, clause_starts in cut_starts.items():
+        reason[kept] = kept
+        if len(heads[group_key(kept)]) >= 2 and _says_something(kept):
+            continue
+        for start in clause_starts:
+            suffix = kept[start:]
+            if (not _DECORATION.match(suffix[0]) and len(heads[group_key(suffix)]) >= 2
+                    and _says_something(suffix)):
+                reason[kept] = suffix
+                break
+    return [reason[cut[tokens][0]] for tokens in token_lists]
+
+
+def _heads_by_reason(starts: dict[TokenList, list[int]]) -> dict[str, set[str]]:
+    """Each clause suffix's key, with the keys of the heads it was reported under."""
     heads: dict[str, set[str]] = defaultdict(set)
     for tokens, clause_starts in starts.items():
-        heads[whole_key[tokens]].add("")
+        heads[group_key(tokens)].add("")
         for start in clause_starts:
             heads[group_key(tokens[start:])].add(group_key(tokens[:start]))
-    # A head that reports some reason also found under other heads is a wrapper
-    # (`Builder failed: <reason>`): what follows it is a reason, never a tail to cut.
-    wrappers = {
+    return heads
+
+
+def _wrappers(starts: dict[TokenList, list[int]], heads: dict[str, set[str]]) -> set[str]:
+    """Heads reporting some reason also found under other heads (`Builder failed:
+    <reason>`): what follows them is a reason, never a tail to cut."""
+    return {
         group_key(tokens[:start])
         for tokens, clause_starts in starts.items() for start in clause_starts
         if len(heads[group_key(tokens[start:])]) >= 2 and _says_something(tokens[start:])
     }
 
-    # (reason, where its clauses start) per distinct token list
-    reason: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]]] = {}
-    for tokens, clause_starts in starts.items():
-        reason[tokens] = (tokens, clause_starts)
-        if len(heads[whole_key[tokens]]) >= 2 and _says_something(tokens):
-            continue
-        for start in clause_starts:
-            suffix = tokens[start:]
-            if len(heads[group_key(suffix)]) >= 2 and _says_something(suffix):
-                reason[tokens] = (suffix, [s - start for s in clause_starts if s > start])
-                break
 
-    # Free text differs in wording and in length; a tail that only varies in a
-    # value (`modify .git/config`, `modify .autonomous_runs/lock`) is not free text.
+def _cut_free_text_tails(
+    starts: dict[TokenList, list[int]], weight: Counter, wrappers: set[str]
+) -> dict[TokenList, tuple[TokenList, list[int]]]:
+    """Per token list: itself, or its prefix before a free-text tail; with its clause starts.
+
+    Free text differs in wording and in length; a tail that only varies in a value
+    (`modify .git/config`, `modify .autonomous_runs/lock`) is not free text.
+    """
     tails: dict[str, Counter] = defaultdict(Counter)
     tail_lengths: dict[str, set[int]] = defaultdict(set)
-    for tokens, (kept, clause_starts) in reason.items():
+    for tokens, clause_starts in starts.items():
         for start in clause_starts:
-            tails[group_key(kept[:start])][group_key(kept[start:])] += weight[tokens]
-            tail_lengths[group_key(kept[:start])].add(len(kept) - start)
-    for tokens, (kept, clause_starts) in reason.items():
+            prefix = group_key(tokens[:start])
+            tails[prefix][group_key(tokens[start:])] += weight[tokens]
+            tail_lengths[prefix].add(len(tokens) - start)
+    cut: dict[TokenList, tuple[TokenList, list[int]]] = {}
+    for tokens, clause_starts in starts.items():
+        cut[tokens] = (tokens, clause_starts)
         # The first cut wins: a colon inside free text is part of the free text.
-        for start in clause_starts:
-            prefix = group_key(kept[:start])
+        for index, start in enumerate(clause_starts):
+            prefix = group_key(tokens[:start])
             continuations = tails[prefix]
             count = sum(continuations.values())
             if (prefix not in wrappers and count >= TAIL_MIN_MESSAGES
                     and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
                     and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
-                    and _says_something(kept[:start])
-                    and _plain_words(kept[start:]) >= TAIL_MIN_WORDS):
-                reason[tokens] = (kept[:start], [])
+                    and _says_something(tokens[:start])
+                    and _plain_words(tokens[start:]) >= TAIL_MIN_WORDS):
+                cut[tokens] = (tokens[:start], clause_starts[:index])
                 break
-    return [reason[tokens][0] for tokens in token_lists]
+    return cut
 
 
 def message_tokens(texts: Sequence[str]) -> list[tuple[tuple[str, ...], int, str]]:
@@ -431,7 +468,8 @@ def message_tokens(texts: Sequence[str]) -> list[tuple[tuple[str, ...], int, str
     parts = [failure_parts(text) for text in texts]
     reasons = reasons_for([tokenize(failure_reason(headline)) for headline, _ in parts])
     return [
-        (reason + tuple(token for where in frames for token in ("at", where)), len(reason), headline)
+        (reason + tuple(token for where in frames for token in ("at", where)) if frames else reason,
+         len(reason), headline)
         for reason, (headline, frames) in zip(reasons, parts)
     ]
 

@@ -188,8 +188,10 @@ def test_a_shared_head_does_not_merge_different_reasons():
         "Patch check failed: error: corrupt patch at line 26",
         "[c] Failed to apply patch to filesystem: temp_patch.diff:6: trailing whitespace.",
         "temp_patch.diff:7: trailing whitespace.",
+        # A `file:line:` clause is where, not what: the reason starts after it.
+        "Failed to apply patch: temp_patch.diff:6: trailing whitespace.",
     ]
-    assert _groups(texts) == [[0, 1], [2, 3], [4, 5]]
+    assert _groups(texts) == [[0, 1], [2, 3], [4, 5, 6]]
 
 
 def test_quoted_identifiers_tell_causes_apart():
