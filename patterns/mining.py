@@ -62,6 +62,10 @@ _URL = re.compile(
 _URL_SEGMENT = re.compile(r"[a-z_]+")
 URL_MARKER = "<url>"
 SEGMENT_MARKER = "<seg>"
+# A Python object repr (`<Category at 0x171f8473890>`) is one value, spaces and all.
+_OBJECT_REPR = r"<[A-Za-z_][\w.]*(?: [\w.]+)*? at 0x[0-9A-Fa-f]+>"
+_OBJECT = re.compile(_OBJECT_REPR)
+OBJECT_MARKER = "<obj>"
 # Paths: Windows drive paths, and POSIX or relative paths with two separators
 # or one separator and a file extension (`src/a.py`, not `and/or`).
 _PATH = re.compile(
@@ -108,6 +112,8 @@ def tokenize(text: str) -> tuple[str, ...]:
         text = _PATH.sub(WILDCARD, text)
     if "'" in text or '"' in text:
         text = _QUOTED.sub(WILDCARD, text)
+    if " at 0x" in text:
+        text = _OBJECT.sub(OBJECT_MARKER, text)
     if _DIGIT.search(text):
         text = _CHUNK_WITH_DIGIT.sub(WILDCARD, text)
     if WILDCARD in text:
@@ -310,6 +316,11 @@ _EXCEPTION_CLASS = re.compile(
     r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit)\w*: "
     r"|\([A-Za-z_][\w.]*(?:Error|Exception)\) )"
 )
+# A pytest session summary says how many tests failed; the other counts (passed,
+# skipped, warnings, which vary by run) are not the failure.
+_PYTEST_SUMMARY = re.compile(
+    r"(?P<failed>\d+ (?:failed|errors?),?)(?: \d+ \w+,?)* in \d+(?:\.\d+)?s\b"
+)
 # A reason needs this many words, not all of them labels of values.
 REASON_MIN_WORDS = 2
 # A free-text tail (`Rationale: …`) is cut after a prefix that at least this many
@@ -333,6 +344,8 @@ def failure_reason(headline: str) -> str:
             text = text[where.end():]
         while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end():].strip():
             text = text[exception.end():]
+    if text[:1].isdigit() and (summary := _PYTEST_SUMMARY.match(text)):
+        text = summary.group("failed")
     if text.startswith("assert "):
         # What a failing assert compared is test data, not the failure.
         text = f"assert {WILDCARD}"
@@ -580,8 +593,12 @@ _MASKED_PART = r"\S+?"
 _MASKED_TOKEN = r"\S+?(?:[ \t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?"
 
 
-_URL_PREFIX = r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+"
-_URL_PATH_SEGMENT = r"[^/\s'\"<>]*"
+# What each marker stands for in the raw text.
+_MARKER_REGEXES = {
+    URL_MARKER: r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+",
+    SEGMENT_MARKER: r"[^/\s'\"<>]*",
+    OBJECT_MARKER: _OBJECT_REPR,
+}
 
 
 def _token_regex(token: str) -> str:
@@ -589,9 +606,9 @@ def _token_regex(token: str) -> str:
         return _MASKED_TOKEN
     parts = (re.escape(part) for part in token.split(WILDCARD))
     regex = _MASKED_PART.join(parts)
-    if URL_MARKER in token:
-        regex = regex.replace(re.escape(URL_MARKER), _URL_PREFIX)
-        regex = regex.replace(re.escape(SEGMENT_MARKER), _URL_PATH_SEGMENT)
+    if "<" in token:
+        for marker, marker_regex in _MARKER_REGEXES.items():
+            regex = regex.replace(re.escape(marker), marker_regex)
     return regex
 
 
@@ -604,7 +621,9 @@ def template_regex(template: Sequence[str]) -> str:
 def keywords_for(template: Sequence[str]) -> list[str]:
     found: list[str] = []
     for token in template:
-        plain = token.replace(WILDCARD, " ").replace(URL_MARKER, " ").replace(SEGMENT_MARKER, " ")
+        plain = token.replace(WILDCARD, " ")
+        for marker in _MARKER_REGEXES:
+            plain = plain.replace(marker, " ")
         for word in re.findall(r"[A-Za-z][A-Za-z_]{2,}", plain):
             if word.lower() not in _STOPWORDS and word not in found:
                 found.append(word)

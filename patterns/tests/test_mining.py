@@ -23,6 +23,9 @@ from patterns.mining import (
         ("cannot open /workspace/src/autopack/llm_service.py", ["cannot", "open", W]),
         (r"cannot open C:\dev\Autopack\src\app.py now", ["cannot", "open", W, "now"]),
         ("value '7f3a' rejected", ["value", W, "rejected"]),
+        # An object repr is one value, spaces and all.
+        ("Instance '<Category at 0x171f8473890>' has been deleted",
+         ["Instance", "'<obj>'", "has", "been", "deleted"]),
         # A quoted identifier names what broke: it stays.
         ("name 'files' is not defined", ["name", "'files'", "is", "not", "defined"]),
         ("request timed out after 30s", ["request", "timed", "out", "after", W]),
@@ -146,6 +149,11 @@ def test_cluster_is_deterministic_and_order_preserving():
          "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: docs",
          "no such table: docs"),
         ("AssertionError: assert WindowsPath('C:/x') == WindowsPath('C:/y')", f"assert {W}"),
+        # A pytest summary is its failure count; the other counts vary by run.
+        ("===== 20 failed, 239 passed, 129 skipped, 6 warnings in 142.02s (0:02:22) =====",
+         "20 failed,"),
+        ("= 1 failed in 0.91s =", "1 failed"),
+        ("2 failed, 33 passed, 1 error in 11.15s", "2 failed,"),
         # Nothing left after the class name: the class name is the reason.
         ("KeyError: ", "KeyError: "),
         ("plain words stay", "plain words stay"),

@@ -106,14 +106,19 @@ REPORTED_TWICE = [
     "[build130] Builder failed: name 'files' is not defined",
     "[Builder] Error parsing structured edit output: name 'files' is not defined",
     "Failed to write run_summary from executor: name 'models' is not defined",
+    "sqlalchemy.orm.exc.ObjectDeletedError: Instance '<Category at 0x171f8473890>' has been "
+    "deleted, or its row is otherwise not present.",
+    "Instance '<ScenarioPack at 0x171f6882960>' has been deleted, or its row is otherwise not "
+    "present.",
 ]
 
 
 def test_a_reason_pattern_regex_finds_its_members_under_any_head_and_nothing_else():
     messages = _messages(REPORTED_TWICE)
     result = mine(messages)
-    assert len(result.patterns) == 4
+    assert len(result.patterns) == 5
     by_id = {p.pattern_id: p for p in result.patterns}
+    assert result.assignments[7] == result.assignments[8]
     assert by_id[result.assignments[4]].template == "name 'files' is not defined"
     assert by_id[result.assignments[0]].template == (
         "<*> Server Error: Internal Server Error for url: <url>/runs/<seg>")
