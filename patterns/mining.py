@@ -588,8 +588,7 @@ def pattern_id_for(key: str) -> str:
     return f"{slug or 'pattern'}_{digest}"
 
 
-# A masked part never spans whitespace, except a value with its unit (`5.2 KB`).
-_MASKED_PART = r"\S+?"
+# A masked token never spans whitespace, except a value with its unit (`5.2 KB`).
 _MASKED_TOKEN = r"\S+?(?:[ \t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?"
 
 
@@ -601,11 +600,23 @@ _MARKER_REGEXES = {
 }
 
 
+def _masked_part(following: str) -> str:
+    """A masked part inside a token runs up to the literal after it, which it cannot
+    contain: `<*>:<*>:x` as `\\S+?:\\S+?:x` would backtrack polynomially on a long
+    run of colons (a detector must stay fast on any input). A member whose value
+    does contain that character is found by its own literal alternative instead."""
+    if not following:
+        return r"\S+?"
+    return f"[^\\s{re.escape(following[0])}]+"
+
+
 def _token_regex(token: str) -> str:
     if token == WILDCARD:
         return _MASKED_TOKEN
-    parts = (re.escape(part) for part in token.split(WILDCARD))
-    regex = _MASKED_PART.join(parts)
+    literals = token.split(WILDCARD)
+    regex = re.escape(literals[0]) + "".join(
+        _masked_part(literal) + re.escape(literal) for literal in literals[1:]
+    )
     if "<" in token:
         for marker, marker_regex in _MARKER_REGEXES.items():
             regex = regex.replace(re.escape(marker), marker_regex)

@@ -10,7 +10,7 @@ import re
 PATTERN_ID = 'error_patch_failed_f210091b'
 KIND = 'patch'
 TEMPLATE = 'error: patch failed: <*>:<*>'
-REGEX = re.compile('(?<!\\S)error:\\s+patch\\s+failed:\\s+\\S+?:\\S+?(?!\\S)')
+REGEX = re.compile('(?<!\\S)error:\\s+patch\\s+failed:\\s+[^\\s:]+:\\S+?(?!\\S)')
 MITIGATION_HINT = ('Re-read the target files and regenerate the diff against their current content; for small '
  'files fall back to a full-file write.')
 RETRY_RECOMMENDED = True

@@ -11,7 +11,7 @@ PATTERN_ID = 'llm_output_truncated_at_max_toke_34d6a698'
 KIND = 'token_limit'
 TEMPLATE = ('LLM output truncated at max_tokens=<*> (stop_reason=max_tokens) while generating <*>; '
  'received <*> tokens, JSON incomplete')
-REGEX = re.compile(('(?<!\\S)LLM\\s+output\\s+truncated\\s+at\\s+max_tokens=\\S+?\\s+\\(stop_reason=max_tokens\\)\\s+while\\s+generating\\s+\\S+?;\\s+received\\s+\\S+?(?:[ '
+REGEX = re.compile(('(?<!\\S)LLM\\s+output\\s+truncated\\s+at\\s+max_tokens=\\S+?\\s+\\(stop_reason=max_tokens\\)\\s+while\\s+generating\\s+[^\\s;]+;\\s+received\\s+\\S+?(?:[ '
  '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+tokens,\\s+JSON\\s+incomplete(?!\\S)'))
 MITIGATION_HINT = "Raise max_tokens for this complexity, or split the phase's scope so the output fits."
 RETRY_RECOMMENDED = True

@@ -11,7 +11,7 @@ PATTERN_ID = 'protected_path_violation_builder_ad7d265e'
 KIND = 'policy_scope'
 TEMPLATE = 'Protected path violation: builder attempted to modify <*> outside the allowed scope [<*>]'
 REGEX = re.compile(('(?<!\\S)Protected\\s+path\\s+violation:\\s+builder\\s+attempted\\s+to\\s+modify\\s+\\S+?(?:[ '
- '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+outside\\s+the\\s+allowed\\s+scope\\s+\\[\\S+?\\](?!\\S)'))
+ '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+outside\\s+the\\s+allowed\\s+scope\\s+\\[[^\\s\\]]+\\](?!\\S)'))
 MITIGATION_HINT = "Keep the change inside the phase's allowed scope; do not retry it unchanged."
 RETRY_RECOMMENDED = False
 

@@ -10,7 +10,7 @@ import re
 PATTERN_ID = 'pytest_exited_with_code_failed_p_877698e1'
 KIND = 'ci_test'
 TEMPLATE = 'pytest exited with code <*>: <*> failed, <*> passed in <*>'
-REGEX = re.compile(('(?<!\\S)pytest\\s+exited\\s+with\\s+code\\s+\\S+?:\\s+\\S+?(?:[ '
+REGEX = re.compile(('(?<!\\S)pytest\\s+exited\\s+with\\s+code\\s+[^\\s:]+:\\s+\\S+?(?:[ '
  '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+failed,\\s+\\S+?(?:[ '
  '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?\\s+passed\\s+in\\s+\\S+?(?:[ '
  '\\t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|minutes|h|hours))?(?!\\S)'))

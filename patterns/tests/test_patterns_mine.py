@@ -1,6 +1,8 @@
 """Patterns from mined messages: ids, regexes, kinds, samples, stable ids (no database)."""
 
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from patterns.mining import PATTERN_ID, FailureMessage, KnownPattern, failure_kind, mine
@@ -127,3 +129,16 @@ def test_a_reason_pattern_regex_finds_its_members_under_any_head_and_nothing_els
         for message, assigned in zip(messages, result.assignments):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
                 pattern.pattern_id, message.text)
+
+
+def test_a_regex_stays_fast_on_adversarial_input():
+    """`<*>:<*>:<*>:x` once backtracked polynomially on a long run of colons (minutes
+    for a few thousand characters); a detector must stay fast on any message. The
+    search runs in a subprocess so a regression fails on the timeout, not hangs."""
+    messages = _messages([f"{a}:{b}:{c}:x" for a, b, c in [(1, 2, 3), (4, 5, 6), (7, 8, 9)]])
+    (pattern,) = mine(messages).patterns
+    script = ("import re, sys; regex = re.compile(sys.argv[1]); "
+              "print(bool(regex.search(':' * 200000 + 'y')), bool(regex.search(sys.argv[2])))")
+    finished = subprocess.run([sys.executable, "-c", script, pattern.regex, "10:20:30:x"],
+                              capture_output=True, text=True, encoding="utf-8", timeout=20)
+    assert finished.stdout.split() == ["False", "True"]
