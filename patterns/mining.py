@@ -129,6 +129,7 @@ _EXCEPTION_LINE = re.compile(r"^(?:E\s+)?(?P<exc>[A-Za-z_][\w.]*(?:Error|Excepti
 _PYTEST_E_LINE = re.compile(r"^E\s{2,}(?P<line>\S.*)$")
 _ERRORISH = re.compile(r"error|fail|exception|denied|refused|timed? ?out|violation", re.I)
 FRAMES_KEPT = 2
+HEADLINE_MAX_CHARS = 2000
 
 
 def failure_text(message: str) -> str:
@@ -141,8 +142,18 @@ def failure_parts(message: str) -> tuple[str, list[str]]:
     """The line that identifies the failure, and its innermost frames (`file.py:function`).
 
     The headline is text of the message itself, so a regex built from it finds the
-    message again; the frames only sharpen grouping.
+    message again; the frames only sharpen grouping. A very long headline keeps its
+    first HEADLINE_MAX_CHARS characters (up to a space): what identifies a failure
+    comes first, and it bounds the work any one message can cause.
     """
+    headline, frames = _failure_parts(message)
+    if len(headline) > HEADLINE_MAX_CHARS:
+        cut = headline.rfind(" ", 0, HEADLINE_MAX_CHARS + 1)
+        headline = headline[:cut if cut > 0 else HEADLINE_MAX_CHARS].rstrip()
+    return headline, frames
+
+
+def _failure_parts(message: str) -> tuple[str, list[str]]:
     if "\n" not in message:
         return message.strip(), []
     lines = [line.rstrip() for line in message.replace("\r\n", "\n").split("\n")]
@@ -169,15 +180,16 @@ def _basename(path: str) -> str:
 
 # --- grouping -----------------------------------------------------------------
 
-_wildcard_patterns: dict[str, re.Pattern] = {}
-
-
+@functools.lru_cache(maxsize=4096)
 def _wildcard_pattern(value: str) -> re.Pattern:
-    pattern = _wildcard_patterns.get(value)
-    if pattern is None:
-        parts = map(re.escape, value.split(WILDCARD))
-        pattern = _wildcard_patterns[value] = re.compile(".*".join(parts) + r"\Z", re.S)
-    return pattern
+    """What a masked column value covers; each masked part stops at the literal after
+    it, so a long hostile token cannot make the match backtrack polynomially."""
+    literals = value.split(WILDCARD)
+    body = re.escape(literals[0]) + "".join(
+        (f"[^{re.escape(literal[0])}]*" if literal else ".*") + re.escape(literal)
+        for literal in literals[1:]
+    )
+    return re.compile(body + r"\Z", re.S)
 
 
 def _masked_values_cover(values: set[str]) -> bool:
@@ -329,6 +341,7 @@ REASON_MIN_WORDS = 2
 # least TAIL_MIN_WORDS words.
 TAIL_MIN_MESSAGES = 3
 TAIL_MIN_WORDS = 3
+MAX_CLAUSES = 8
 
 
 def failure_reason(headline: str) -> str:
@@ -353,7 +366,8 @@ def failure_reason(headline: str) -> str:
 
 
 def _clause_starts(tokens: tuple[str, ...]) -> list[int]:
-    """Where clauses after the first begin: after a `word:` outside brackets."""
+    """Where clauses after the first begin: after a `word:` outside brackets (the
+    first MAX_CLAUSES of them: heads come first, and it keeps the corpus stage linear)."""
     if not any(token[-1] == ":" for token in tokens[:-1]):
         return []
     starts, depth = [], 0
@@ -362,6 +376,8 @@ def _clause_starts(tokens: tuple[str, ...]) -> list[int]:
             depth = max(0, depth + sum(map(token.count, "([{")) - sum(map(token.count, ")]}")))
         if depth == 0 and token[-1] == ":":
             starts.append(index + 1)
+            if len(starts) == MAX_CLAUSES:
+                break
     return starts
 
 

@@ -1,5 +1,9 @@
 """Masking, multi-line reduction and grouping on realistic Autopack failures (no database)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from patterns.mining import WILDCARD as W
@@ -222,3 +226,17 @@ def test_a_free_text_tail_after_a_shared_prefix_is_cut():
              for i, why in enumerate(rationales)]
     texts.append("[Doctor] Invocation failed: too many values to unpack (expected 2)")
     assert _groups(texts) == [[0, 1, 2, 3], [4]]
+
+
+def test_grouping_stays_fast_on_a_hostile_token(tmp_path):
+    """A masked value (`<*>:<*>:<*>:q`) tested against a long run of colons in the
+    same column must not backtrack polynomially; run in a subprocess with a timeout
+    so a regression fails instead of hanging the suite."""
+    script = (
+        "from patterns.mining import cluster; "
+        "texts = ['key 1:2:3:q', 'key 4:5:6:q', 'key ' + ':' * 50000 + 'y']; "
+        "keys = cluster(texts); print(keys[0] == keys[1], keys[0] == keys[2])"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              encoding="utf-8", timeout=30, cwd=Path(__file__).resolve().parents[2])
+    assert finished.stdout.split() == ["True", "False"], finished.stderr

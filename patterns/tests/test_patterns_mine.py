@@ -4,8 +4,11 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from patterns.mining import PATTERN_ID, FailureMessage, KnownPattern, failure_kind, mine
+from patterns.mining import (
+    HEADLINE_MAX_CHARS, PATTERN_ID, FailureMessage, KnownPattern, failure_kind, mine,
+)
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -142,3 +145,29 @@ def test_a_regex_stays_fast_on_adversarial_input():
     finished = subprocess.run([sys.executable, "-c", script, pattern.regex, "10:20:30:x"],
                               capture_output=True, text=True, encoding="utf-8", timeout=20)
     assert finished.stdout.split() == ["False", "True"]
+
+
+def test_mining_hostile_messages_stays_fast():
+    """Long runs of clause separators, tokens, URLs and reprs once took from seconds
+    to minutes to mine (one clause per `:` token, a regex per token): headlines keep
+    their first HEADLINE_MAX_CHARS characters and the corpus stage reads at most
+    MAX_CLAUSES clauses. In a subprocess, so a regression fails on the timeout."""
+    script = (
+        "from patterns.mining import FailureMessage, mine\n"
+        "for run in [' :', 'E   ', ' at 0x', 'http://', '0:', '[a] ', '=a ']:\n"
+        "    text = run * 20000\n"
+        "    result = mine([FailureMessage(text=t) for t in (text, text + 'y', 'y' + text)])\n"
+        "    assert all(result.assignments), run\n"
+        "print('ok')\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              encoding="utf-8", timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert finished.stdout.strip() == "ok", finished.stderr
+
+
+def test_a_long_headline_is_cut_at_a_space_and_its_regex_still_finds_it():
+    long_tail = " ".join(f"word{i}" for i in range(1000))
+    texts = [f"Builder failed: schema mismatch {n} {long_tail}" for n in range(3)]
+    (pattern,) = mine(_messages(texts)).patterns
+    assert len(pattern.template) <= HEADLINE_MAX_CHARS
+    assert all(re.search(pattern.regex, text) for text in texts)
