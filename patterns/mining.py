@@ -639,6 +639,15 @@ def _token_regex(token: str) -> str:
     return regex
 
 
+def combine_regexes(regexes: Sequence[str]) -> str:
+    """One regex finding what any of `regexes` finds (a pattern and those merged into
+    it). A leading `(?m)` becomes a scoped `(?m:…)`: global flags must come first."""
+    if len(regexes) == 1:
+        return regexes[0]
+    scoped = [f"(?m:{regex[4:]})" if regex.startswith("(?m)") else regex for regex in regexes]
+    return "|".join(f"(?:{regex})" for regex in scoped)
+
+
 def template_regex(template: Sequence[str]) -> str:
     """A regex finding the raw text a template came from, on token boundaries."""
     body = r"\s+".join(map(_token_regex, template))

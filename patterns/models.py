@@ -1,5 +1,6 @@
 """Failure patterns mined by `manage.py pattern_expansion`, with their triage status."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -36,6 +37,11 @@ class Pattern(models.Model):
     last_seen = models.DateTimeField(null=True, blank=True)
     # Set by people in the admin; the command never changes it.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
+    # Set by people (admin action "merge"): one cause worded differently. Mining then
+    # files this pattern's messages under the target, whose detector finds both.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_patterns"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,3 +51,15 @@ class Pattern(models.Model):
 
     def __str__(self) -> str:
         return self.pattern_id
+
+    def clean(self) -> None:
+        target = self.merged_into
+        if target is None:
+            return
+        if target.pk == self.pk:
+            raise ValidationError({"merged_into": "A pattern cannot be merged into itself."})
+        if target.merged_into_id is not None:
+            raise ValidationError({"merged_into": f"{target} is itself merged into another pattern."})
+        if self.pk is not None and self.merged_patterns.exists():
+            raise ValidationError(
+                {"merged_into": "Other patterns are merged into this one; merge them directly."})

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from metrics.models import DashboardEvent, Phase
-from patterns.mining import FailureMessage, KnownPattern
+from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
 
 
@@ -54,7 +54,15 @@ def failure_messages(
 
 
 def known_patterns() -> list[KnownPattern]:
-    """Stored patterns, oldest first: the first whose regex finds a message keeps it."""
-    return [KnownPattern(pattern_id=pid, regex=regex)
-            for pid, regex in Pattern.objects.order_by("created_at", "id")
-            .values_list("pattern_id", "regex")]
+    """Stored patterns, oldest first: the first whose regex finds a message keeps it.
+
+    A pattern that others are merged into finds their messages too (its regex and
+    theirs, combined); merged patterns are not offered on their own.
+    """
+    merged: dict[int, list[str]] = {}
+    for target_pk, regex in (Pattern.objects.filter(merged_into__isnull=False)
+                             .order_by("created_at", "id").values_list("merged_into", "regex")):
+        merged.setdefault(target_pk, []).append(regex)
+    return [KnownPattern(pattern_id=pid, regex=combine_regexes([regex, *merged.get(pk, [])]))
+            for pk, pid, regex in Pattern.objects.filter(merged_into__isnull=True)
+            .order_by("created_at", "id").values_list("pk", "pattern_id", "regex")]

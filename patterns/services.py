@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from patterns.mining import MinedPattern
 from patterns.models import Pattern
@@ -12,16 +15,21 @@ from patterns.models import Pattern
 
 @transaction.atomic
 def patterns_sync(*, mined: Sequence[MinedPattern]) -> dict[str, int]:
-    """Create or update a row per mined pattern; people's status is never touched."""
+    """Create or update a row per mined pattern; people's status and merges are never
+    touched. A pattern others are merged into keeps its own regex: the mined one also
+    holds theirs (`selectors.known_patterns` combines them afresh on every run)."""
     existing = {pattern.pattern_id: pattern
                 for pattern in Pattern.objects.select_for_update()
                 .filter(pattern_id__in=[m.pattern_id for m in mined])}
+    with_merges = set(Pattern.objects.filter(merged_patterns__isnull=False)
+                      .values_list("pattern_id", flat=True))
     created = updated = 0
     for found in mined:
         pattern = existing.get(found.pattern_id) or Pattern(pattern_id=found.pattern_id)
         pattern.kind = found.kind
         pattern.template = found.template
-        pattern.regex = found.regex
+        if found.pattern_id not in with_merges:
+            pattern.regex = found.regex
         pattern.keywords = found.keywords
         pattern.occurrences = found.count
         pattern.run_count = len(found.run_ids)
@@ -37,3 +45,40 @@ def patterns_sync(*, mined: Sequence[MinedPattern]) -> dict[str, int]:
             updated += 1
         pattern.save()
     return {"created": created, "updated": updated}
+
+
+@transaction.atomic
+def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
+    """File `sources` under `target`: one cause worded differently.
+
+    Patterns already merged into a source move to the target, so merges stay one
+    level deep. The target's counts grow at once; the next mining run recounts.
+    Returns how many patterns were merged.
+    """
+    target = Pattern.objects.select_for_update().get(pk=target.pk)
+    if target.merged_into_id is not None:
+        raise ValidationError(f"{target} is itself merged into {target.merged_into}.")
+    source_pks = {source.pk for source in sources} - {target.pk}
+    moving = list(Pattern.objects.select_for_update()
+                  .filter(Q(pk__in=source_pks) | Q(merged_into__in=source_pks)))
+    now = timezone.now()
+    for pattern in moving:
+        if pattern.pk in source_pks and pattern.merged_into_id != target.pk:
+            target.occurrences += pattern.occurrences
+            target.run_ids = sorted(set(target.run_ids) | set(pattern.run_ids))
+            target.first_seen = min(filter(None, [target.first_seen, pattern.first_seen]),
+                                    default=None)
+            target.last_seen = max(filter(None, [target.last_seen, pattern.last_seen]),
+                                   default=None)
+        pattern.merged_into, pattern.updated_at = target, now
+    target.run_count = len(target.run_ids)
+    target.save()
+    Pattern.objects.bulk_update(moving, ["merged_into", "updated_at"])
+    return len(source_pks)
+
+
+@transaction.atomic
+def patterns_unmerge(*, patterns: Sequence[Pattern]) -> int:
+    """Undo merges: these patterns are their own again from the next mining run."""
+    return Pattern.objects.filter(pk__in=[pattern.pk for pattern in patterns],
+                                  merged_into__isnull=False).update(merged_into=None)

@@ -6,10 +6,12 @@ MESSAGE_MAX_LENGTH = 100_000
 
 
 class PatternSerializer(serializers.ModelSerializer):
+    merged_into = serializers.SlugRelatedField(slug_field="pattern_id", read_only=True)
+
     class Meta:
         model = Pattern
         fields = ["pattern_id", "kind", "status", "template", "regex", "keywords", "occurrences",
-                  "run_count", "first_seen", "last_seen", "samples", "updated_at"]
+                  "run_count", "first_seen", "last_seen", "samples", "merged_into", "updated_at"]
         read_only_fields = fields
 
 

@@ -19,7 +19,8 @@ class PatternViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_field = "pattern_id"
 
     def get_queryset(self):
-        queryset = Pattern.objects.order_by("-occurrences", "pattern_id")
+        queryset = Pattern.objects.select_related("merged_into").order_by("-occurrences",
+                                                                          "pattern_id")
         for name in ("status", "kind"):
             value = self.request.query_params.get(name)
             if value:
@@ -35,14 +36,26 @@ class PatternMatchView(APIView):
         body = s.MatchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message, context = body.validated_data["message"], body.validated_data["context"]
+        rows = list(Pattern.objects.select_related("merged_into")
+                    .only("pattern_id", "regex", "kind", "status", "merged_into__pattern_id",
+                          "merged_into__kind", "merged_into__status"))
+        # A merged pattern's match (by regex or by its old detector) counts for the
+        # pattern it was merged into.
+        owner_of = {pattern.pattern_id: (pattern.merged_into or pattern).pattern_id
+                    for pattern in rows}
+        stored = {pattern.pattern_id: pattern for pattern in rows if pattern.merged_into is None}
         matched: dict[str, list[str]] = {}
+
+        def found(pattern_id: str, source: str) -> None:
+            sources = matched.setdefault(owner_of.get(pattern_id, pattern_id), [])
+            if source not in sources:
+                sources.append(source)
+
         for pattern_id in registry.detect_all(message, context):
-            matched.setdefault(pattern_id, []).append("detector")
-        stored = {pattern.pattern_id: pattern for pattern in
-                  Pattern.objects.only("pattern_id", "regex", "kind", "status")}
-        for pattern_id, pattern in stored.items():
+            found(pattern_id, "detector")
+        for pattern in rows:
             if re.search(pattern.regex, message):
-                matched.setdefault(pattern_id, []).append("regex")
+                found(pattern.pattern_id, "regex")
         matches = [
             {"pattern_id": pattern_id,
              "kind": stored[pattern_id].kind if pattern_id in stored else None,
