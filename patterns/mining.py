@@ -1,7 +1,7 @@
 """Mine failure messages into patterns. Pure Python: no Django, no database.
 
 The pipeline, per message:
-1. `failure_text`: reduce a multi-line message (traceback, pytest output) to what
+1. `failure_parts`: reduce a multi-line message (traceback, pytest output) to what
    identifies the failure: the final exception line plus the innermost frames'
    file and function, never line numbers (as Sentry groups errors).
 2. `failure_reason`: drop the reporter's decorations (tags, pytest node ids,
@@ -130,12 +130,6 @@ _PYTEST_E_LINE = re.compile(r"^E\s{2,}(?P<line>\S.*)$")
 _ERRORISH = re.compile(r"error|fail|exception|denied|refused|timed? ?out|violation", re.I)
 FRAMES_KEPT = 2
 HEADLINE_MAX_CHARS = 2000
-
-
-def failure_text(message: str) -> str:
-    """One line that identifies the failure; single-line messages pass through."""
-    headline, frames = failure_parts(message)
-    return " ".join([headline, *(f"at {where}" for where in frames)])
 
 
 def failure_parts(message: str) -> tuple[str, list[str]]:

@@ -8,7 +8,7 @@ import pytest
 
 from patterns.mining import WILDCARD as W
 from patterns.mining import (
-    cluster, failure_reason, failure_text, group_key, templates_for, tokenize,
+    cluster, failure_parts, failure_reason, group_key, templates_for, tokenize,
 )
 
 
@@ -54,11 +54,11 @@ def test_traceback_reduces_to_exception_and_innermost_frames_without_line_number
         "    raise ValueError(f\"bad scope {scope}\")\n"
         "ValueError: bad scope src/x.py\n"
     )
-    reduced = failure_text(traceback)
-    assert reduced == ("ValueError: bad scope src/x.py at executor.py:run_phase "
-                       "at llm_service.py:build")
+    reduced = failure_parts(traceback)
+    assert reduced == ("ValueError: bad scope src/x.py",
+                       ["executor.py:run_phase", "llm_service.py:build"])
     moved = traceback.replace("line 812", "line 820").replace("line 97", "line 90")
-    assert failure_text(moved) == reduced
+    assert failure_parts(moved) == reduced
 
 
 def test_pytest_output_reduces_to_the_error_line():
@@ -67,13 +67,13 @@ def test_pytest_output_reduces_to_the_error_line():
         "ImportError while importing test module '/workspace/tests/test_executor.py'.\n"
         "E   ModuleNotFoundError: No module named 'tiktoken'\n"
     )
-    assert failure_text(output) == "ModuleNotFoundError: No module named 'tiktoken'"
+    assert failure_parts(output) == ("ModuleNotFoundError: No module named 'tiktoken'", [])
 
 
 def test_single_line_and_crlf_messages():
-    assert failure_text("  patch does not apply  ") == "patch does not apply"
-    assert failure_text("first line\r\nsecond error line\r\n") == "second error line"
-    assert failure_text("") == ""
+    assert failure_parts("  patch does not apply  ") == ("patch does not apply", [])
+    assert failure_parts("first line\r\nsecond error line\r\n") == ("second error line", [])
+    assert failure_parts("") == ("", [])
 
 
 AUTOPACK_FAILURES = [
