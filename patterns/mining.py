@@ -743,10 +743,13 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
     )
 
 
-# Anchoring a headline to its line (after pytest's `E   `) keeps a short template
-# from finding a longer message that merely contains it: the line start, the line
-# end (a reason after a reporter's head), then both.
-_LINE_START = r"(?m)^(?:E {2,})?[ \t]*"
+# Anchoring a headline to its line (after pytest's `E   ` or a run of symbols such
+# as `===== `) keeps a short template from finding a longer message that merely
+# contains it: the line start, the line end (a reason after a reporter's head),
+# then both.
+# (The prefix consumes no blanks itself, so one `[ \t]*` takes them all: no two
+# quantifiers compete for a long run of spaces.)
+_LINE_START = r"(?m)^(?:E(?= {2})|[^\w\s]+(?=[ \t]))?[ \t]*"
 OVERLAP_CHECK_TEXTS = 200
 _LINE_END = r"[ \t]*$"
 

@@ -171,3 +171,22 @@ def test_a_long_headline_is_cut_at_a_space_and_its_regex_still_finds_it():
     (pattern,) = mine(_messages(texts)).patterns
     assert len(pattern.template) <= HEADLINE_MAX_CHARS
     assert all(re.search(pattern.regex, text) for text in texts)
+
+
+def test_a_line_anchored_regex_stays_fast_on_a_long_run_of_blanks():
+    """The line-start anchor once let two quantifiers share a run of spaces after
+    `E` or `=====` (quadratic); in a subprocess so a regression fails on the timeout."""
+    # The short template is inside the longer messages: its regex gets line-anchored.
+    texts = [f"cache miss for key k-{n}" for n in range(3)]
+    texts += [f"warm-up: cache miss for key k-{n} ignored" for n in range(3)]
+    result = mine(_messages(texts))
+    anchored = [p.regex for p in result.patterns if p.regex.startswith("(?m)")]
+    assert anchored
+    script = ("import re, sys\n"
+              "for regex in sys.argv[1:]:\n"
+              "    for head in ('E', '=', ''):\n"
+              "        assert not re.search(regex, head + ' ' * 200000 + 'zzz')\n"
+              "print('ok')\n")
+    finished = subprocess.run([sys.executable, "-c", script, *anchored], capture_output=True,
+                              text=True, encoding="utf-8", timeout=30)
+    assert finished.stdout.strip() == "ok", finished.stderr
