@@ -55,9 +55,10 @@ _CHUNK_WITH_DIGIT = re.compile(
 # A URL keeps the shape of its path: its letters-only segments (`/runs/…/builder_result`)
 # tell endpoints apart, the rest (scheme, host, ids) is masked.
 # Trailing punctuation (`…/p11:`, `…/runs/x).`) is the sentence's, not the URL's.
+_URL_HEAD = r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+"  # scheme and host
+# (`+?`: the host ends where the path, or the sentence, begins.)
 _URL = re.compile(
-    r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+?(/[^\s'\"<>?#]*?)?([?#][^\s'\"<>]*?)?"
-    r"(?=[:,.;)]*(?:[\s'\"<>]|$))"
+    _URL_HEAD + r"?(/[^\s'\"<>?#]*?)?([?#][^\s'\"<>]*?)?(?=[:,.;)]*(?:[\s'\"<>]|$))"
 )
 _URL_SEGMENT = re.compile(r"[a-z_]+")
 URL_MARKER = "<url>"
@@ -604,7 +605,7 @@ _MASKED_TOKEN = r"\S+?(?:[ \t](?:[KMGT]i?B|B|ms|us|ns|s|sec|secs|seconds|mins?|m
 
 # What each marker stands for in the raw text.
 _MARKER_REGEXES = {
-    URL_MARKER: r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+",
+    URL_MARKER: _URL_HEAD,
     SEGMENT_MARKER: r"[^/\s'\"<>]*",
     OBJECT_MARKER: _OBJECT_REPR,
 }

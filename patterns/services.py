@@ -13,6 +13,12 @@ from patterns.mining import MinedPattern
 from patterns.models import Pattern
 
 
+def _widen_seen(pattern: Pattern, first_seen, last_seen) -> None:
+    """Keep the earliest first and the latest last sighting of both."""
+    pattern.first_seen = min(filter(None, [pattern.first_seen, first_seen]), default=None)
+    pattern.last_seen = max(filter(None, [pattern.last_seen, last_seen]), default=None)
+
+
 @transaction.atomic
 def patterns_sync(*, mined: Sequence[MinedPattern]) -> dict[str, int]:
     """Create or update a row per mined pattern; people's status and merges are never
@@ -21,7 +27,7 @@ def patterns_sync(*, mined: Sequence[MinedPattern]) -> dict[str, int]:
     existing = {pattern.pattern_id: pattern
                 for pattern in Pattern.objects.select_for_update()
                 .filter(pattern_id__in=[m.pattern_id for m in mined])}
-    with_merges = set(Pattern.objects.filter(merged_patterns__isnull=False)
+    with_merges = set(Pattern.objects.filter(pattern_id__in=existing, merged_patterns__isnull=False)
                       .values_list("pattern_id", flat=True))
     created = updated = 0
     for found in mined:
@@ -36,8 +42,7 @@ def patterns_sync(*, mined: Sequence[MinedPattern]) -> dict[str, int]:
         pattern.run_ids = found.run_ids
         pattern.samples = found.samples
         # A narrower mining window must not forget when a pattern was first or last seen.
-        pattern.first_seen = min(filter(None, [pattern.first_seen, found.first_seen]), default=None)
-        pattern.last_seen = max(filter(None, [pattern.last_seen, found.last_seen]), default=None)
+        _widen_seen(pattern, found.first_seen, found.last_seen)
         pattern.full_clean()
         if pattern.pk is None:
             created += 1
@@ -66,10 +71,7 @@ def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
         if pattern.pk in source_pks and pattern.merged_into_id != target.pk:
             target.occurrences += pattern.occurrences
             target.run_ids = sorted(set(target.run_ids) | set(pattern.run_ids))
-            target.first_seen = min(filter(None, [target.first_seen, pattern.first_seen]),
-                                    default=None)
-            target.last_seen = max(filter(None, [target.last_seen, pattern.last_seen]),
-                                   default=None)
+            _widen_seen(target, pattern.first_seen, pattern.last_seen)
         pattern.merged_into, pattern.updated_at = target, now
     target.run_count = len(target.run_ids)
     target.save()
