@@ -67,6 +67,11 @@ SEGMENT_MARKER = "<seg>"
 _OBJECT_REPR = r"<[A-Za-z_][\w.]*(?: [\w.]+)*? at 0x[0-9A-Fa-f]+>"
 _OBJECT = re.compile(_OBJECT_REPR)
 OBJECT_MARKER = "<obj>"
+# A diff hunk header and the code context git prints after it (`@@ -1,5 +1,6 @@ class
+# Doctor:`) are one value: the code is the patch's, not the failure's.
+_HUNK_REGEX = r"@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@.*"
+_HUNK = re.compile(_HUNK_REGEX)
+HUNK_MARKER = "<hunk>"
 # Paths: Windows drive paths, and POSIX or relative paths with two separators
 # or one separator and a file extension (`src/a.py`, not `and/or`).
 _PATH = re.compile(
@@ -75,6 +80,12 @@ _PATH = re.compile(
     r"|[\w.$~-]*(?:[\\/][\w.$~-]+){2,}[\\/]?"
     r"|[\w.$~-]+[\\/][\w$~-]+\.[A-Za-z]\w{0,5}\b)"
 )
+# A bare file name is a path too (`Skipping package.json - …`); only common file
+# types count, so dotted names (`os.path`, `self.config`) stay words.
+_FILE_TYPE = (r"\.(?:py|pyi|json|ya?ml|toml|ini|cfg|conf|md|rst|txt|csv|css|s?html?|jsx?|tsx?"
+              r"|lock|sh|ps1|bat|diff|patch|log|sql|xml)(?![\w.$~\\/-])")
+_HAS_FILE_TYPE = re.compile(_FILE_TYPE)  # starts with a literal: a fast scan
+_FILE_NAME = re.compile(r"(?<![\w.$~\\/<>-])[\w$~-]+" + _FILE_TYPE)
 # Quoted values are masked, except identifiers: `name 'files' is not defined` and
 # `name 'models' is not defined` are different bugs.
 _QUOTED = re.compile(
@@ -111,8 +122,12 @@ def tokenize(text: str) -> tuple[str, ...]:
         text = _URL.sub(_url_shape, text)
     if "/" in text or "\\" in text:
         text = _PATH.sub(WILDCARD, text)
+    if _HAS_FILE_TYPE.search(text):
+        text = _FILE_NAME.sub(WILDCARD, text)
     if "'" in text or '"' in text:
         text = _QUOTED.sub(WILDCARD, text)
+    if "@@ -" in text:
+        text = _HUNK.sub(HUNK_MARKER, text)
     if " at 0x" in text:
         text = _OBJECT.sub(OBJECT_MARKER, text)
     if _DIGIT.search(text):
@@ -297,7 +312,13 @@ def group_key(template: tuple[str, ...]) -> str:
     optional values and padded separators do not split a pattern.
     """
     words = [token for token in template if _has_letter(token)]
-    return " ".join(words) if words else WILDCARD
+    if not words:
+        return WILDCARD
+    if template[-1][-1] == ":" and len(template[-1]) > 1 and _has_letter(template[-1]):
+        # A message ending in `Missing 2 required deliverables:` introduces a list the
+        # log did not keep (a colon before a value, `failed: <*>`, labels the value).
+        words[-1] = words[-1][:-1]
+    return " ".join(words)
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -357,7 +378,26 @@ def failure_reason(headline: str) -> str:
     if text.startswith("assert "):
         # What a failing assert compared is test data, not the failure.
         text = f"assert {WILDCARD}"
-    return text
+    return _without_cut_off_aside(text)
+
+
+def _without_cut_off_aside(text: str) -> str:
+    """A message the log cut off inside a bracketed aside (`error: a.py (('C:\\…', 5,
+    'Skipped: Research hooks tests temporarily`) keeps what comes before the aside:
+    logs cut at different lengths, and the cut tail would split one failure."""
+    openers = text.count("(") + text.count("[") + text.count("{")
+    if not openers or openers <= text.count(")") + text.count("]") + text.count("}"):
+        return text
+    unclosed: list[int] = []
+    for index, character in enumerate(text):
+        if character in "([{":
+            unclosed.append(index)
+        elif character in ")]}" and unclosed:
+            unclosed.pop()
+    aside = next((index for index in unclosed if index and text[index - 1] == " "), None)
+    if aside is None or len(text[:aside].split()) < REASON_MIN_WORDS:
+        return text
+    return text[:aside].rstrip()
 
 
 def _clause_starts(tokens: tuple[str, ...]) -> list[int]:
@@ -608,6 +648,7 @@ _MARKER_REGEXES = {
     URL_MARKER: _URL_HEAD,
     SEGMENT_MARKER: r"[^/\s'\"<>]*",
     OBJECT_MARKER: _OBJECT_REPR,
+    HUNK_MARKER: _HUNK_REGEX,
 }
 
 

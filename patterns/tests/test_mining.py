@@ -39,6 +39,13 @@ from patterns.mining import (
         ("at Fri Jun 17 07:07:00 2005", ["at", "Fri", W, W, f"{W}:{W}:{W}", W]),
         # A name with one trailing digit is a word, not a value.
         ("open through proxy SOCKS5", ["open", "through", "proxy", "SOCKS5"]),
+        # A bare file name of a common type is a path; a dotted name is a word.
+        ("Skipping package.json - cannot apply", ["Skipping", W, "-", "cannot", "apply"]),
+        ("patch failed: pytest.ini:1", ["patch", "failed:", f"{W}:{W}"]),
+        ("no attribute os.path here", ["no", "attribute", "os.path", "here"]),
+        # A diff hunk header and the code context after it are one value.
+        ("fragment without header at line 15: @@ -1,5 +1,6 @@ class Doctor:",
+         ["fragment", "without", "header", "at", "line", f"{W}:", "<hunk>"]),
     ],
 )
 def test_masking_replaces_whole_variable_tokens(text, expected):
@@ -161,6 +168,14 @@ def test_cluster_is_deterministic_and_order_preserving():
         # Nothing left after the class name: the class name is the reason.
         ("KeyError: ", "KeyError: "),
         ("plain words stay", "plain words stay"),
+        # A log line cut off inside a bracketed aside keeps what precedes the aside;
+        # a call's bracket (`add_middleware(`) is not an aside.
+        ("BLOCK: CI collection/import error: tests/a.py (('C:\\a.py', 5, 'Skipped: Res",
+         "BLOCK: CI collection/import error: tests/a.py"),
+        ("CI error (exit 4) in tests/a.py", "CI error (exit 4) in tests/a.py"),
+        ("at line 58: @@ -2,3 +2,9 @@ app.add_middleware(",
+         "at line 58: @@ -2,3 +2,9 @@ app.add_middleware("),
+        ("error ((unclosed", "error ((unclosed"),
     ],
 )
 def test_failure_reason_drops_the_reporters_decorations(headline, reason):
@@ -226,6 +241,41 @@ def test_a_free_text_tail_after_a_shared_prefix_is_cut():
              for i, why in enumerate(rationales)]
     texts.append("[Doctor] Invocation failed: too many values to unpack (expected 2)")
     assert _groups(texts) == [[0, 1, 2, 3], [4]]
+
+
+def test_code_after_a_hunk_header_does_not_split_a_patch_failure():
+    texts = [
+        "Lenient mode also failed: error: patch fragment without header at line 121: "
+        "@@ -1,6 +1,6 @@ class Doctor:",
+        "Strict patch check failed: error: patch fragment without header at line 58: "
+        "@@ -2,3 +2,9 @@ app.add_middleware(",
+        "Direct file write also failed: error: patch fragment without header at line 26: "
+        "@@ -8,6 +8,6 @@",
+        "Patch check failed: error: corrupt patch at line 26",
+        "Direct file write also failed: error: corrupt patch at line 7",
+    ]
+    assert _groups(texts) == [[0, 1, 2], [3, 4]]
+
+
+def test_a_list_introduced_by_a_colon_is_the_same_failure_without_its_list():
+    texts = [
+        "Missing 11 required deliverables",
+        "[fileorg-p2-country-uk]    Missing 2 required deliverables:",
+        "Missing 3 required deliverables",
+        "Missing 1 optional note",
+    ]
+    assert _groups(texts) == [[0, 1, 2], [3]]
+
+
+def test_one_reason_cut_off_at_different_lengths_is_one_pattern():
+    path = "tests/autopack/test_research_hooks.py (('C:\\dev\\tests\\test_research_hooks.py'"
+    texts = [
+        f"[PROBE] Failure reason: DOCTOR_SKIP: CI collection/import error: {path}, 5, 'Skipped",
+        f"[PhaseFinalizer] BLOCK: CI collection/import error: {path}, 5, 'Skipped: Research hooks",
+        f"[p1] Phase finalization BLOCKED: CI collection/import error: {path}, 5, 'Skipped: Res",
+        "[p2] Phase finalization BLOCKED: Protected path: src/autopack/governed_apply.py",
+    ]
+    assert _groups(texts) == [[0, 1, 2], [3]]
 
 
 def test_grouping_stays_fast_on_a_hostile_token(tmp_path):

@@ -134,6 +134,38 @@ def test_a_reason_pattern_regex_finds_its_members_under_any_head_and_nothing_els
                 pattern.pattern_id, message.text)
 
 
+# Values the reason stage reduces: code after a hunk header, a bare file name, a
+# list the log did not keep, an aside the log cut off.
+REDUCED = [
+    "Lenient mode also failed: error: patch fragment without header at line 121: "
+    "@@ -1,6 +1,6 @@ class Doctor:",
+    "Strict patch check failed: error: patch fragment without header at line 58: "
+    "@@ -2,3 +2,9 @@ app.add_middleware(",
+    "Skipping package.json - cannot apply partial patch to existing file via direct write",
+    "Skipping src/backend/core/config.py - cannot apply partial patch to existing file via "
+    "direct write",
+    "Missing 11 required deliverables",
+    "[fileorg-p2-country-uk]    Missing 2 required deliverables:",
+    "[PhaseFinalizer] BLOCK: CI collection/import error: tests/a/test_hooks.py (('C:\\dev\\a"
+    "\\test_hooks.py', 5, 'Skipped: Research hooks tests temporarily",
+    "[p1] Phase finalization BLOCKED: CI collection/import error: tests/a/test_hooks.py "
+    "(('C:\\dev\\a\\test_hooks.py', 5, 'Skipped: Res",
+]
+
+
+def test_reduced_values_leave_regexes_that_find_exactly_their_members():
+    messages = _messages(REDUCED)
+    result = mine(messages)
+    assert [result.assignments[i] == result.assignments[i + 1] for i in range(0, 8, 2)] == [
+        True] * 4
+    assert len(result.patterns) == 4
+    for pattern in result.patterns:
+        regex = re.compile(pattern.regex)
+        for message, assigned in zip(messages, result.assignments):
+            assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
+                pattern.pattern_id, message.text)
+
+
 def test_a_regex_stays_fast_on_adversarial_input():
     """`<*>:<*>:<*>:x` once backtracked polynomially on a long run of colons (minutes
     for a few thousand characters); a detector must stay fast on any message. The
