@@ -2,9 +2,14 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from patterns.models import Pattern
+from patterns.selectors import merge_suggestions
 from patterns.services import patterns_merge, patterns_unmerge
+
+SIMILAR_SHOWN = 5
 
 MINED_FIELDS = [
     "pattern_id", "kind", "template", "regex", "keywords", "occurrences", "run_count",
@@ -22,11 +27,28 @@ class PatternAdmin(admin.ModelAdmin):
     actions = ["merge_into_most_frequent", "unmerge"]
     search_fields = ["pattern_id", "template"]
     # Everything but the status is mining output: the next run of the command rewrites it.
-    readonly_fields = [*MINED_FIELDS, "merged_into"]
-    fields = ["status", "merged_into", *MINED_FIELDS]
+    readonly_fields = [*MINED_FIELDS, "merged_into", "similar_patterns"]
+    fields = ["status", "merged_into", "similar_patterns", *MINED_FIELDS]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="Similar patterns (one cause? select both and merge)")
+    def similar_patterns(self, pattern: Pattern):
+        if pattern.merged_into_id is not None:
+            return "Merged: see the pattern it was merged into."
+        involved = [(suggestion.target if suggestion.source == pattern.pattern_id
+                     else suggestion.source, suggestion.score)
+                    for suggestion in merge_suggestions()
+                    if pattern.pattern_id in (suggestion.source, suggestion.target)]
+        if not involved:
+            return "None with similar wording."
+        pks = dict(Pattern.objects.filter(pattern_id__in=[pid for pid, _ in involved])
+                   .values_list("pattern_id", "pk"))
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", '<li><a href="{}">{}</a> (similarity {})</li>',
+            ((reverse("admin:patterns_pattern_change", args=[pks[pid]]), pid, f"{score:.2f}")
+             for pid, score in involved[:SIMILAR_SHOWN])))
 
     @admin.action(description="Merge selected patterns into the most frequent one")
     def merge_into_most_frequent(self, request, queryset):

@@ -1,4 +1,5 @@
-"""Reads for pattern mining: the failure messages to mine, one per failure."""
+"""Reads for pattern mining: the failure messages to mine, one per failure; merge
+suggestions among the stored patterns."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db.models.functions import Coalesce
 from metrics.models import DashboardEvent, Phase
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
+from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, PatternText, suggest_merges
 
 
 def failure_messages(
@@ -66,3 +68,25 @@ def known_patterns() -> list[KnownPattern]:
     return [KnownPattern(pattern_id=pid, regex=combine_regexes([regex, *merged.get(pk, [])]))
             for pk, pid, regex in Pattern.objects.filter(merged_into__isnull=True)
             .order_by("created_at", "id").values_list("pk", "pattern_id", "regex")]
+
+
+def merge_suggestions(
+    *, min_score: float = DEFAULT_MIN_SCORE, limit: int | None = None
+) -> list[MergeSuggestion]:
+    """Pairs of stored patterns that may be one cause, most similar first.
+
+    Patterns already merged take part through their target: its text includes their
+    templates, so a pattern similar to a merged one is suggested for the target.
+    """
+    merged_templates: dict[int, list[str]] = {}
+    for target_pk, template in (Pattern.objects.filter(merged_into__isnull=False)
+                                .values_list("merged_into", "template")):
+        merged_templates.setdefault(target_pk, []).append(template)
+    texts = [
+        PatternText(pattern_id=pattern_id, occurrences=occurrences,
+                    text="\n".join([template, *merged_templates.get(pk, []), *samples]))
+        for pk, pattern_id, template, samples, occurrences in (
+            Pattern.objects.filter(merged_into__isnull=True)
+            .values_list("pk", "pattern_id", "template", "samples", "occurrences"))
+    ]
+    return suggest_merges(texts, min_score=min_score, limit=limit)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from patterns.models import Pattern
+from patterns.similarity import DEFAULT_MIN_SCORE
 
 MESSAGE_MAX_LENGTH = 100_000
 
@@ -29,3 +30,18 @@ class PatternMatchSerializer(serializers.Serializer):
 
 class MatchResponseSerializer(serializers.Serializer):
     matches = PatternMatchSerializer(many=True)
+
+
+class MergeSuggestionsQuerySerializer(serializers.Serializer):
+    min_score = serializers.FloatField(min_value=0.01, max_value=1.0, default=DEFAULT_MIN_SCORE)
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=50)
+
+
+class MergeSuggestionSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="The less frequent pattern: merge it ...")
+    target = serializers.CharField(help_text="... into this one.")
+    score = serializers.FloatField(help_text="Cosine similarity of their wording, 0 to 1.")
+
+
+class MergeSuggestionsResponseSerializer(serializers.Serializer):
+    suggestions = MergeSuggestionSerializer(many=True)

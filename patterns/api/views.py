@@ -1,4 +1,5 @@
-"""Patterns API: the stored patterns, and which of them a failure message matches."""
+"""Patterns API: the stored patterns, which of them a failure message matches, and
+which pairs may be one cause worded differently."""
 
 import re
 
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 from patterns import registry
 from patterns.api import serializers as s
 from patterns.models import Pattern
+from patterns.selectors import merge_suggestions
 
 
 class PatternViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -64,3 +66,18 @@ class PatternMatchView(APIView):
             for pattern_id, sources in sorted(matched.items())
         ]
         return Response(s.MatchResponseSerializer({"matches": matches}).data)
+
+
+class MergeSuggestionsView(APIView):
+    """Pairs of unmerged patterns whose wording is similar, most similar first.
+
+    Only suggestions: an operator confirms each with the admin's merge action.
+    """
+
+    @extend_schema(parameters=[s.MergeSuggestionsQuerySerializer],
+                   responses=s.MergeSuggestionsResponseSerializer)
+    def get(self, request):
+        query = s.MergeSuggestionsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        suggestions = merge_suggestions(**query.validated_data)
+        return Response(s.MergeSuggestionsResponseSerializer({"suggestions": suggestions}).data)

@@ -30,6 +30,11 @@ def test_loghub_quality_with_one_configuration(tmp_path, capsys):
     assert figures["summary"]["FGA"] >= 0.85
     table = capsys.readouterr().out
     assert "| **loghub average** | 32,000 |" in table and "| autopack_errors | 411 |" in table
+    # Reviewing merge suggestions is how an operator reaches one pattern per cause.
+    reviewed = figures["autopack_errors_reviewed"]
+    assert reviewed["FGA"] >= 0.70
+    assert 0 < reviewed["confirmed"] <= reviewed["answered"]
+    assert f"{reviewed['answered']} merge suggestions with similarity >= 0.25 answered" in table
 
 
 def test_missing_scorer_is_a_clear_error(tmp_path):
