@@ -95,6 +95,8 @@ def run_smoke_checks(
     if match.status == 200 and not isinstance((match.body or {}).get("matches"), list):
         match = HttpReply(-1, match.body, match.elapsed_ms)
     record(_expect("patterns match", match, 200, "answers with a list of matches"))
+    record(_expect("patterns merge suggestions",
+                   client.request("GET", "/api/v1/patterns/merge-suggestions?limit=1"), 200))
 
     run_id = f"smoke-check-{uuid.uuid4().hex[:12]}"
     created = client.request(

@@ -27,7 +27,7 @@ def test_passes_with_phase6_off_expecting_503(live_server, api_key):
     assert "PASS A/B dashboard: HTTP 200" in output
     assert "PASS patterns list: HTTP 200" in output
     assert "PASS patterns match: HTTP 200 (expected 200)" in output
-    assert output.strip().endswith("Smoke check: 18 passed, 0 failed.")
+    assert output.strip().endswith("Smoke check: 19 passed, 0 failed.")
     assert not Run.objects.exists()  # the throwaway run was deleted
 
 
