@@ -7,7 +7,9 @@ from django.utils.html import format_html, format_html_join
 
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
-from patterns.services import patterns_merge, patterns_unmerge
+from patterns.services import (
+    patterns_mark_distinct, patterns_merge, patterns_unmark_distinct, patterns_unmerge,
+)
 
 SIMILAR_SHOWN = 5
 
@@ -24,11 +26,11 @@ class PatternAdmin(admin.ModelAdmin):
     list_editable = ["status"]
     list_filter = ["status", "kind", ("merged_into", admin.EmptyFieldListFilter)]
     list_select_related = ["merged_into"]
-    actions = ["merge_into_most_frequent", "unmerge"]
+    actions = ["merge_into_most_frequent", "unmerge", "mark_distinct", "unmark_distinct"]
     search_fields = ["pattern_id", "template"]
     # Everything but the status is mining output: the next run of the command rewrites it.
-    readonly_fields = [*MINED_FIELDS, "merged_into", "similar_patterns"]
-    fields = ["status", "merged_into", "similar_patterns", *MINED_FIELDS]
+    readonly_fields = [*MINED_FIELDS, "merged_into", "similar_patterns", "distinct_from"]
+    fields = ["status", "merged_into", "similar_patterns", "distinct_from", *MINED_FIELDS]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -72,3 +74,18 @@ class PatternAdmin(admin.ModelAdmin):
     def unmerge(self, request, queryset):
         count = patterns_unmerge(patterns=list(queryset))
         self.message_user(request, f"{count} pattern(s) are their own again.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected patterns as different causes (no merge suggestion)")
+    def mark_distinct(self, request, queryset):
+        chosen = list(queryset)
+        if len(chosen) < 2:
+            self.message_user(request, "Select at least two patterns.", messages.ERROR)
+            return
+        pairs = patterns_mark_distinct(patterns=chosen)
+        self.message_user(request, f"{pairs} pair(s) marked as different causes.",
+                          messages.SUCCESS)
+
+    @admin.action(description="Forget 'different causes' marks among selected patterns")
+    def unmark_distinct(self, request, queryset):
+        pairs = patterns_unmark_distinct(patterns=list(queryset))
+        self.message_user(request, f"{pairs} pair(s) may be suggested again.", messages.SUCCESS)

@@ -42,6 +42,9 @@ class Pattern(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_patterns"
     )
+    # Set by people (admin action "different causes"): a merge suggestion they
+    # declined, so it is not suggested again.
+    distinct_from = models.ManyToManyField("self", symmetrical=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

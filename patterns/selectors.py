@@ -77,6 +77,7 @@ def merge_suggestions(
 
     Patterns already merged take part through their target: its text includes their
     templates, so a pattern similar to a merged one is suggested for the target.
+    Pairs people marked as different causes are not suggested again.
     """
     merged_templates: dict[int, list[str]] = {}
     for target_pk, template in (Pattern.objects.filter(merged_into__isnull=False)
@@ -89,4 +90,6 @@ def merge_suggestions(
             Pattern.objects.filter(merged_into__isnull=True)
             .values_list("pk", "pattern_id", "template", "samples", "occurrences"))
     ]
-    return suggest_merges(texts, min_score=min_score, limit=limit)
+    declined = {frozenset(pair) for pair in Pattern.distinct_from.through.objects
+                .values_list("from_pattern__pattern_id", "to_pattern__pattern_id")}
+    return suggest_merges(texts, min_score=min_score, limit=limit, declined=declined)

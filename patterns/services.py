@@ -84,3 +84,28 @@ def patterns_unmerge(*, patterns: Sequence[Pattern]) -> int:
     """Undo merges: these patterns are their own again from the next mining run."""
     return Pattern.objects.filter(pk__in=[pattern.pk for pattern in patterns],
                                   merged_into__isnull=False).update(merged_into=None)
+
+
+@transaction.atomic
+def patterns_mark_distinct(*, patterns: Sequence[Pattern]) -> int:
+    """Record that these patterns are different causes (every pair of them), so they
+    are not suggested for merging again. Returns how many pairs are newly marked."""
+    chosen = sorted({pattern.pk for pattern in patterns})
+    through = Pattern.distinct_from.through
+    already = set(through.objects.filter(from_pattern__in=chosen, to_pattern__in=chosen)
+                  .values_list("from_pattern", "to_pattern"))
+    pairs = [(a, b) for i, a in enumerate(chosen) for b in chosen[i + 1:]
+             if (a, b) not in already]
+    # Symmetrical: one row per direction, as Django's own add() would write.
+    through.objects.bulk_create([through(from_pattern_id=a, to_pattern_id=b)
+                                 for pair in pairs for a, b in (pair, pair[::-1])])
+    return len(pairs)
+
+
+@transaction.atomic
+def patterns_unmark_distinct(*, patterns: Sequence[Pattern]) -> int:
+    """Forget the "different causes" marks among these patterns; returns the pairs."""
+    chosen = [pattern.pk for pattern in patterns]
+    deleted, _ = Pattern.distinct_from.through.objects.filter(
+        from_pattern__in=chosen, to_pattern__in=chosen).delete()
+    return deleted // 2

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 NGRAM_SIZES = (3, 4, 5)
@@ -73,12 +73,13 @@ def _vectors(documents: Sequence[Counter]) -> list[dict[str, float]]:
 
 def suggest_merges(
     patterns: Sequence[PatternText], *, min_score: float = DEFAULT_MIN_SCORE,
-    limit: int | None = None,
+    limit: int | None = None, declined: Collection[frozenset[str]] = (),
 ) -> list[MergeSuggestion]:
     """Pairs of patterns at least `min_score` similar, most similar first.
 
     Each pair appears once, the less frequent pattern as the source (ties: the
-    later id), so accepting a suggestion keeps the established pattern's id.
+    later id), so accepting a suggestion keeps the established pattern's id. Pairs
+    in `declined` (operators said: different causes) are left out.
     """
     if not 0 < min_score <= 1:
         raise ValueError("min_score must be in (0, 1]")
@@ -97,7 +98,8 @@ def suggest_merges(
                 if other > index:
                     dots[other] += weight * other_weight
         for other, score in dots.items():
-            if score >= min_score:
+            pair = frozenset((chosen[index].pattern_id, chosen[other].pattern_id))
+            if score >= min_score and pair not in declined:
                 # `chosen` is most frequent first: the earlier pattern is the target.
                 suggestions.append(MergeSuggestion(
                     source=chosen[other].pattern_id, target=chosen[index].pattern_id,

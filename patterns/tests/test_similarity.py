@@ -3,7 +3,7 @@
 import pytest
 
 from patterns.models import Pattern
-from patterns.services import patterns_merge
+from patterns.services import patterns_mark_distinct, patterns_merge, patterns_unmark_distinct
 from patterns.similarity import MergeSuggestion, PatternText, ngrams, suggest_merges
 from patterns.tests.factories import PatternFactory
 
@@ -62,6 +62,12 @@ def test_min_score_and_limit_narrow_the_list():
             suggest_merges(DELIVERABLES, min_score=bad)
 
 
+def test_declined_pairs_are_left_out():
+    declined = {frozenset(("deliverables_failed", "deliverables_status"))}
+    assert _pairs(suggest_merges(DELIVERABLES, declined=declined)) == {
+        ("deliverables_failed", "missing_deliverables")}
+
+
 def _store(texts):
     return {text.pattern_id: PatternFactory(pattern_id=text.pattern_id,
                                             template=text.text.split("\n")[0],
@@ -115,3 +121,35 @@ def test_admin_page_links_similar_patterns(admin_client):
         f"/admin/patterns/pattern/{stored['deliverables_failed'].pk}/change/").content.decode()
     assert "Merged: see the pattern it was merged into." in merged
     assert Pattern.objects.get(pk=stored["deliverables_failed"].pk).merged_into_id is not None
+
+
+@pytest.mark.django_db
+def test_marking_different_causes_is_pairwise_symmetric_idempotent_and_undoable():
+    first, second, third = PatternFactory.create_batch(3)
+    assert patterns_mark_distinct(patterns=[first, second, third]) == 3
+    assert patterns_mark_distinct(patterns=[third, first]) == 0
+    assert set(first.distinct_from.all()) == {second, third}
+    assert set(second.distinct_from.all()) == {first, third}
+    assert patterns_unmark_distinct(patterns=[first, second]) == 1
+    assert set(second.distinct_from.all()) == {third}
+    assert set(first.distinct_from.all()) == {third}
+
+
+@pytest.mark.django_db
+def test_a_declined_suggestion_is_not_suggested_again(authed_client, admin_client):
+    stored = _store(DELIVERABLES + UNRELATED)
+    pair = [stored["deliverables_failed"].pk, stored["deliverables_status"].pk]
+    changelist = "/admin/patterns/pattern/"
+    one = admin_client.post(changelist, {"action": "mark_distinct",
+                                         "_selected_action": pair[:1]}, follow=True)
+    assert "Select at least two patterns." in one.content.decode()
+    marked = admin_client.post(changelist, {"action": "mark_distinct",
+                                            "_selected_action": pair}, follow=True)
+    assert "1 pair(s) marked as different causes." in marked.content.decode()
+    url = "/api/v1/patterns/merge-suggestions"
+    assert {(s["source"], s["target"]) for s in authed_client.get(url).json()["suggestions"]} == {
+        ("deliverables_failed", "missing_deliverables")}
+    page = admin_client.get(f"{changelist}{pair[0]}/change/").content.decode()
+    assert f"{changelist}{pair[1]}/change/" not in page
+    admin_client.post(changelist, {"action": "unmark_distinct", "_selected_action": pair})
+    assert len(authed_client.get(url).json()["suggestions"]) == 2
