@@ -26,6 +26,9 @@ DEFAULT_MIN_SCORE = 0.25
 # Pairwise comparison grows with the square of the pattern count: only the most
 # frequent patterns are compared (the ones worth an operator's time).
 MAX_PATTERNS_COMPARED = 2000
+# A pattern's wording is in its first characters; a huge sample (a whole log pasted
+# as a message) must not make the comparison slow.
+TEXT_MAX_CHARS = 20_000
 
 _MASKED = re.compile(r"<[^<>\s]*>|\d+")
 _WORD = re.compile(r"[a-z_]{2,}")
@@ -50,7 +53,7 @@ class MergeSuggestion:
 def ngrams(text: str) -> Counter:
     """Character n-grams of the words of `text`, lowercased, without masked values."""
     grams: Counter = Counter()
-    for word in _WORD.findall(_MASKED.sub(" ", text.lower())):
+    for word in _WORD.findall(_MASKED.sub(" ", text[:TEXT_MAX_CHARS].lower())):
         padded = f" {word} "
         for size in NGRAM_SIZES:
             for start in range(len(padded) - size + 1):
@@ -98,8 +101,8 @@ def suggest_merges(
                 if other > index:
                     dots[other] += weight * other_weight
         for other, score in dots.items():
-            pair = frozenset((chosen[index].pattern_id, chosen[other].pattern_id))
-            if score >= min_score and pair not in declined:
+            if score >= min_score and frozenset(
+                    (chosen[index].pattern_id, chosen[other].pattern_id)) not in declined:
                 # `chosen` is most frequent first: the earlier pattern is the target.
                 suggestions.append(MergeSuggestion(
                     source=chosen[other].pattern_id, target=chosen[index].pattern_id,

@@ -4,7 +4,9 @@ import pytest
 
 from patterns.models import Pattern
 from patterns.services import patterns_mark_distinct, patterns_merge, patterns_unmark_distinct
-from patterns.similarity import MergeSuggestion, PatternText, ngrams, suggest_merges
+from patterns.similarity import (
+    TEXT_MAX_CHARS, MergeSuggestion, PatternText, ngrams, suggest_merges,
+)
 from patterns.tests.factories import PatternFactory
 
 DELIVERABLES = [
@@ -30,6 +32,11 @@ def test_ngrams_ignore_case_digits_and_masked_values():
     assert ngrams("Missing 11 <*> DELIVERABLES <url>/runs") == ngrams("missing deliverables runs")
     assert " mi" in ngrams("Missing") and "ing " in ngrams("Missing")
     assert ngrams("<*> 42 <hunk>") == {}
+
+
+def test_only_the_start_of_a_huge_text_counts():
+    huge = "Read timed out " + "x" * 10_000_000
+    assert ngrams(huge) == ngrams("Read timed out " + "x" * (TEXT_MAX_CHARS - 15))
 
 
 def test_one_cause_in_other_words_is_suggested_and_other_causes_are_not():
