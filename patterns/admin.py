@@ -41,8 +41,8 @@ class PatternAdmin(admin.ModelAdmin):
             return "Merged: see the pattern it was merged into."
         involved = [(suggestion.target if suggestion.source == pattern.pattern_id
                      else suggestion.source, suggestion.score)
-                    for suggestion in merge_suggestions()
-                    if pattern.pattern_id in (suggestion.source, suggestion.target)]
+                    for suggestion in merge_suggestions(involving=pattern.pattern_id,
+                                                        limit=SIMILAR_SHOWN)]
         if not involved:
             return "None with similar wording."
         pks = dict(Pattern.objects.filter(pattern_id__in=[pid for pid, _ in involved])
@@ -50,7 +50,7 @@ class PatternAdmin(admin.ModelAdmin):
         return format_html("<ul>{}</ul>", format_html_join(
             "", '<li><a href="{}">{}</a> (similarity {})</li>',
             ((reverse("admin:patterns_pattern_change", args=[pks[pid]]), pid, f"{score:.2f}")
-             for pid, score in involved[:SIMILAR_SHOWN])))
+             for pid, score in involved)))
 
     @admin.action(description="Merge selected patterns into the most frequent one")
     def merge_into_most_frequent(self, request, queryset):

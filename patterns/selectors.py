@@ -71,7 +71,8 @@ def known_patterns() -> list[KnownPattern]:
 
 
 def merge_suggestions(
-    *, min_score: float = DEFAULT_MIN_SCORE, limit: int | None = None
+    *, min_score: float = DEFAULT_MIN_SCORE, limit: int | None = None,
+    involving: str | None = None,
 ) -> list[MergeSuggestion]:
     """Pairs of stored patterns that may be one cause, most similar first.
 
@@ -92,4 +93,5 @@ def merge_suggestions(
     ]
     declined = {frozenset(pair) for pair in Pattern.distinct_from.through.objects
                 .values_list("from_pattern__pattern_id", "to_pattern__pattern_id")}
-    return suggest_merges(texts, min_score=min_score, limit=limit, declined=declined)
+    return suggest_merges(texts, min_score=min_score, limit=limit, declined=declined,
+                          involving=involving)

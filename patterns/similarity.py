@@ -77,12 +77,14 @@ def _vectors(documents: Sequence[Counter]) -> list[dict[str, float]]:
 def suggest_merges(
     patterns: Sequence[PatternText], *, min_score: float = DEFAULT_MIN_SCORE,
     limit: int | None = None, declined: Collection[frozenset[str]] = (),
+    involving: str | None = None,
 ) -> list[MergeSuggestion]:
     """Pairs of patterns at least `min_score` similar, most similar first.
 
     Each pair appears once, the less frequent pattern as the source (ties: the
     later id), so accepting a suggestion keeps the established pattern's id. Pairs
-    in `declined` (operators said: different causes) are left out.
+    in `declined` (operators said: different causes) are left out. With
+    `involving`, only the pairs of that pattern are scored (one page of the admin).
     """
     if not 0 < min_score <= 1:
         raise ValueError("min_score must be in (0, 1]")
@@ -92,20 +94,26 @@ def suggest_merges(
     for index, vector in enumerate(vectors):
         for gram, weight in vector.items():
             postings[gram].append((index, weight))
+    if involving is None:
+        # Each pattern against the ones after it: every pair once.
+        rows = [(index, index + 1) for index in range(len(chosen))]
+    else:
+        rows = [(index, 0) for index, p in enumerate(chosen) if p.pattern_id == involving]
     suggestions = []
-    for index, vector in enumerate(vectors):
-        # Dot products with the patterns after this one, through shared n-grams only.
+    for index, first_other in rows:
+        # Dot products through shared n-grams only.
         dots: dict[int, float] = defaultdict(float)
-        for gram, weight in vector.items():
+        for gram, weight in vectors[index].items():
             for other, other_weight in postings[gram]:
-                if other > index:
+                if other >= first_other and other != index:
                     dots[other] += weight * other_weight
         for other, score in dots.items():
             if score >= min_score and frozenset(
                     (chosen[index].pattern_id, chosen[other].pattern_id)) not in declined:
                 # `chosen` is most frequent first: the earlier pattern is the target.
+                target, source = sorted((index, other))
                 suggestions.append(MergeSuggestion(
-                    source=chosen[other].pattern_id, target=chosen[index].pattern_id,
+                    source=chosen[source].pattern_id, target=chosen[target].pattern_id,
                     score=round(min(score, 1.0), 4)))
     suggestions.sort(key=lambda s: (-s.score, s.target, s.source))
     return suggestions if limit is None else suggestions[:limit]

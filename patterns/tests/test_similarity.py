@@ -69,6 +69,15 @@ def test_min_score_and_limit_narrow_the_list():
             suggest_merges(DELIVERABLES, min_score=bad)
 
 
+def test_the_pairs_of_one_pattern_are_those_of_the_full_list():
+    everything = suggest_merges(DELIVERABLES + UNRELATED, min_score=0.01)
+    for text in DELIVERABLES + UNRELATED:
+        assert suggest_merges(DELIVERABLES + UNRELATED, min_score=0.01,
+                              involving=text.pattern_id) == [
+            s for s in everything if text.pattern_id in (s.source, s.target)]
+    assert suggest_merges(DELIVERABLES, involving="unknown") == []
+
+
 def test_declined_pairs_are_left_out():
     declined = {frozenset(("deliverables_failed", "deliverables_status"))}
     assert _pairs(suggest_merges(DELIVERABLES, declined=declined)) == {
