@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from metrics.models import DashboardEvent, Phase
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
-from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, PatternText, suggest_merges
+from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, pattern_text, suggest_merges
 
 
 def failure_messages(
@@ -85,8 +85,7 @@ def merge_suggestions(
                                 .values_list("merged_into", "template")):
         merged_templates.setdefault(target_pk, []).append(template)
     texts = [
-        PatternText(pattern_id=pattern_id, occurrences=occurrences,
-                    text="\n".join([template, *merged_templates.get(pk, []), *samples]))
+        pattern_text(pattern_id, template, samples, occurrences, merged_templates.get(pk, []))
         for pk, pattern_id, template, samples, occurrences in (
             Pattern.objects.filter(merged_into__isnull=True)
             .values_list("pk", "pattern_id", "template", "samples", "occurrences"))

@@ -96,9 +96,11 @@ def patterns_mark_distinct(*, patterns: Sequence[Pattern]) -> int:
                   .values_list("from_pattern", "to_pattern"))
     pairs = [(a, b) for i, a in enumerate(chosen) for b in chosen[i + 1:]
              if (a, b) not in already]
-    # Symmetrical: one row per direction, as Django's own add() would write.
+    # Symmetrical: one row per direction, as Django's own add() would write. Two
+    # operators marking the same pair at once must not fail on the unique pair.
     through.objects.bulk_create([through(from_pattern_id=a, to_pattern_id=b)
-                                 for pair in pairs for a, b in (pair, pair[::-1])])
+                                 for pair in pairs for a, b in (pair, pair[::-1])],
+                                ignore_conflicts=True)
     return len(pairs)
 
 

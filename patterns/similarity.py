@@ -41,6 +41,15 @@ class PatternText:
     occurrences: int
 
 
+def pattern_text(
+    pattern_id: str, template: str, samples: Sequence[str], occurrences: int,
+    merged_templates: Sequence[str] = (),
+) -> PatternText:
+    """A pattern's wording: its template, the templates merged into it, its samples."""
+    return PatternText(pattern_id=pattern_id, occurrences=occurrences,
+                       text="\n".join([template, *merged_templates, *samples]))
+
+
 @dataclass(frozen=True)
 class MergeSuggestion:
     """Merge `source` into `target` (the more frequent of the two)?"""

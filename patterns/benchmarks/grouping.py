@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from patterns.mining import FailureMessage, cluster, mine
-from patterns.similarity import DEFAULT_MIN_SCORE, PatternText, suggest_merges
+from patterns.similarity import DEFAULT_MIN_SCORE, pattern_text, suggest_merges
 
 LOGHUB_DATASETS = [
     "HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Thunderbird", "Windows",
@@ -90,7 +90,7 @@ def with_review(path: Path, score, min_score: float = DEFAULT_MIN_SCORE) -> dict
             pattern_id = joined[pattern_id]
         return pattern_id
 
-    texts = [PatternText(p.pattern_id, "\n".join([p.template, *p.samples]), p.count)
+    texts = [pattern_text(p.pattern_id, p.template, p.samples, p.count)
              for p in result.patterns]
     answered = confirmed = 0
     for suggestion in suggest_merges(texts, min_score=min_score):
