@@ -1,22 +1,37 @@
 """Patterns in the admin: browse what mining found and set each pattern's status."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
 from patterns.services import (
-    patterns_mark_distinct, patterns_merge, patterns_unmark_distinct, patterns_unmerge,
+    patterns_answer_suggestion, patterns_mark_distinct, patterns_merge, patterns_unmark_distinct,
+    patterns_unmerge,
 )
 
 SIMILAR_SHOWN = 5
+# Suggestions on one review page: answering one reloads the page with the next.
+REVIEW_PAGE_SIZE = 20
+SAMPLES_SHOWN = 2
 
 MINED_FIELDS = [
     "pattern_id", "kind", "template", "regex", "keywords", "occurrences", "run_count",
     "run_ids", "samples", "first_seen", "last_seen", "created_at", "updated_at",
 ]
+
+
+class MergeAnswerForm(forms.Form):
+    source = forms.ModelChoiceField(Pattern.objects.select_related("merged_into"),
+                                    to_field_name="pattern_id")
+    target = forms.ModelChoiceField(Pattern.objects.select_related("merged_into"),
+                                    to_field_name="pattern_id")
+    same_cause = forms.TypedChoiceField(choices=[("yes", "yes"), ("no", "no")],
+                                        coerce=lambda answer: answer == "yes")
 
 
 @admin.register(Pattern)
@@ -35,7 +50,7 @@ class PatternAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="Similar patterns (one cause? select both and merge)")
+    @admin.display(description="Similar patterns (one cause? answer on the review page)")
     def similar_patterns(self, pattern: Pattern):
         if pattern.merged_into_id is not None:
             return "Merged: see the pattern it was merged into."
@@ -89,3 +104,46 @@ class PatternAdmin(admin.ModelAdmin):
     def unmark_distinct(self, request, queryset):
         pairs = patterns_unmark_distinct(patterns=list(queryset))
         self.message_user(request, f"{pairs} pair(s) may be suggested again.", messages.SUCCESS)
+
+    def get_urls(self):
+        review = path("review/", self.admin_site.admin_view(self.review_view),
+                      name="patterns_pattern_review")
+        return [review, *super().get_urls()]
+
+    def review_view(self, request):
+        """Merge suggestions, most similar first, each answered with one click:
+        the same cause (merge) or different causes (never suggested again)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._answer(request, MergeAnswerForm(request.POST))
+            return redirect("admin:patterns_pattern_review")
+        suggestions = merge_suggestions(limit=REVIEW_PAGE_SIZE)
+        shown = {pattern.pattern_id: pattern for pattern in Pattern.objects.filter(
+            pattern_id__in={pid for s in suggestions for pid in (s.source, s.target)})}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Review merge suggestions",
+            "samples_shown": SAMPLES_SHOWN,
+            "pairs": [{"score": suggestion.score,
+                       "sides": [shown[suggestion.source], shown[suggestion.target]]}
+                      for suggestion in suggestions],
+        }
+        return render(request, "admin/patterns/pattern/review.html", context)
+
+    def _answer(self, request, form: MergeAnswerForm) -> None:
+        if not form.is_valid():
+            errors = "; ".join(f"{field}: {' '.join(problems)}"
+                               for field, problems in form.errors.items())
+            self.message_user(request, f"Answer not recorded ({errors}).", messages.ERROR)
+            return
+        source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+        try:
+            patterns_answer_suggestion(**form.cleaned_data)
+        except ValidationError as error:
+            self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            return
+        verdict = (f"Merged {source} into {target}." if form.cleaned_data["same_cause"]
+                   else f"{source} and {target} are different causes.")
+        self.message_user(request, verdict, messages.SUCCESS)

@@ -111,3 +111,22 @@ def patterns_unmark_distinct(*, patterns: Sequence[Pattern]) -> int:
     deleted, _ = Pattern.distinct_from.through.objects.filter(
         from_pattern__in=chosen, to_pattern__in=chosen).delete()
     return deleted // 2
+
+
+@transaction.atomic
+def patterns_answer_suggestion(*, source: Pattern, target: Pattern, same_cause: bool) -> None:
+    """An operator's answer to a merge suggestion: one cause (file `source` under
+    `target`) or different causes (the pair is never suggested again).
+
+    Refusals are keyed by field, so the API and the admin can say which side is wrong.
+    """
+    if source.pk == target.pk:
+        raise ValidationError({"target": "A pattern cannot be compared with itself."})
+    if not same_cause:
+        patterns_mark_distinct(patterns=[source, target])
+        return
+    for field, pattern in (("source", source), ("target", target)):
+        if pattern.merged_into_id is not None:
+            raise ValidationError({field: f"{pattern} is already merged into "
+                                          f"{pattern.merged_into}; split it out first."})
+    patterns_merge(target=target, sources=[source])

@@ -45,3 +45,18 @@ class MergeSuggestionSerializer(serializers.Serializer):
 
 class MergeSuggestionsResponseSerializer(serializers.Serializer):
     suggestions = MergeSuggestionSerializer(many=True)
+
+
+class MergeAnswerSerializer(serializers.Serializer):
+    """An operator's answer to one merge suggestion."""
+
+    _patterns = Pattern.objects.select_related("merged_into")
+    source = serializers.SlugRelatedField(slug_field="pattern_id", queryset=_patterns)
+    target = serializers.SlugRelatedField(slug_field="pattern_id", queryset=_patterns)
+    same_cause = serializers.BooleanField(
+        help_text="true: merge source into target. false: different causes, never "
+                  "suggest this pair again.")
+
+    def to_representation(self, instance):
+        return {"source": instance["source"].pattern_id, "target": instance["target"].pattern_id,
+                "same_cause": instance["same_cause"]}

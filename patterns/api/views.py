@@ -12,6 +12,7 @@ from patterns import registry
 from patterns.api import serializers as s
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
+from patterns.services import patterns_answer_suggestion
 
 
 class PatternViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -71,7 +72,8 @@ class PatternMatchView(APIView):
 class MergeSuggestionsView(APIView):
     """Pairs of unmerged patterns whose wording is similar, most similar first.
 
-    Only suggestions: an operator confirms each with the admin's merge action.
+    Only suggestions: an operator answers each (`merge-suggestions/answers`, or the
+    admin's review page).
     """
 
     @extend_schema(parameters=[s.MergeSuggestionsQuerySerializer],
@@ -81,3 +83,17 @@ class MergeSuggestionsView(APIView):
         query.is_valid(raise_exception=True)
         suggestions = merge_suggestions(**query.validated_data)
         return Response(s.MergeSuggestionsResponseSerializer({"suggestions": suggestions}).data)
+
+
+class MergeAnswerView(APIView):
+    """Answer a merge suggestion: same cause merges source into target; different
+    causes keeps them apart and out of later suggestions."""
+
+    @extend_schema(request=s.MergeAnswerSerializer, responses=s.MergeAnswerSerializer)
+    def post(self, request):
+        answer = s.MergeAnswerSerializer(data=request.data)
+        answer.is_valid(raise_exception=True)
+        # Refusals (a pattern already merged elsewhere) arrive as a Django
+        # ValidationError keyed by field: the exception handler answers 400.
+        patterns_answer_suggestion(**answer.validated_data)
+        return Response(answer.data)
