@@ -126,9 +126,11 @@ class PatternAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "Review merge suggestions",
             "samples_shown": SAMPLES_SHOWN,
+            # A pattern deleted since the suggestions were scored is left out.
             "pairs": [{"score": suggestion.score,
                        "sides": [shown[suggestion.source], shown[suggestion.target]]}
-                      for suggestion in suggestions],
+                      for suggestion in suggestions
+                      if suggestion.source in shown and suggestion.target in shown],
         }
         return render(request, "admin/patterns/pattern/review.html", context)
 

@@ -116,17 +116,25 @@ def patterns_unmark_distinct(*, patterns: Sequence[Pattern]) -> int:
 @transaction.atomic
 def patterns_answer_suggestion(*, source: Pattern, target: Pattern, same_cause: bool) -> None:
     """An operator's answer to a merge suggestion: one cause (file `source` under
-    `target`) or different causes (the pair is never suggested again).
+    `target`) or different causes (the pair is never suggested again). The latest
+    answer wins over an earlier contrary one only where nothing is lost: a merged
+    pair must be split before it can be called different causes.
 
     Refusals are keyed by field, so the API and the admin can say which side is wrong.
     """
     if source.pk == target.pk:
         raise ValidationError({"target": "A pattern cannot be compared with itself."})
     if not same_cause:
+        for merged, into in ((source, target), (target, source)):
+            if merged.merged_into_id == into.pk:
+                raise ValidationError({"same_cause": f"{merged} is merged into {into}; "
+                                                     "split it out first."})
         patterns_mark_distinct(patterns=[source, target])
         return
     for field, pattern in (("source", source), ("target", target)):
         if pattern.merged_into_id is not None:
             raise ValidationError({field: f"{pattern} is already merged into "
                                           f"{pattern.merged_into}; split it out first."})
+    # One cause after all: an earlier "different causes" for this pair no longer holds.
+    patterns_unmark_distinct(patterns=[source, target])
     patterns_merge(target=target, sources=[source])

@@ -96,6 +96,20 @@ def test_api_refuses_to_move_a_merged_pattern_and_names_the_side(authed_client, 
     assert similar["often"].merged_into is None and similar["often"].occurrences == 9
 
 
+def test_api_latest_answer_wins_where_nothing_is_lost(authed_client, similar):
+    pair = {"source": "truncated_rarely", "target": "truncated_often"}
+    authed_client.post(ANSWERS, {**pair, "same_cause": False})
+    # Same cause after all: the decline is forgotten and the pair merged.
+    assert authed_client.post(ANSWERS, {**pair, "same_cause": True}).status_code == 200
+    assert not Pattern.distinct_from.through.objects.exists()
+    assert Pattern.objects.get(pattern_id="truncated_rarely").merged_into == similar["often"]
+    # A merged pair cannot be called different causes until it is split.
+    refused = authed_client.post(ANSWERS, {**pair, "same_cause": False})
+    assert refused.status_code == 400
+    assert "split it out first" in refused.json()["same_cause"][0]
+    assert not Pattern.distinct_from.through.objects.exists()
+
+
 def test_api_answers_need_an_api_key(api_client, similar):
     response = api_client.post(ANSWERS, {"source": "truncated_rarely",
                                          "target": "truncated_often", "same_cause": True})
@@ -157,3 +171,18 @@ def test_review_page_needs_the_change_permission(client, similar):
     assert _untouched()
     client.logout()
     assert client.get(REVIEW).status_code == 302  # to the admin login
+
+
+def test_review_page_leaves_out_a_pattern_deleted_since_scoring(admin_client, similar,
+                                                                 monkeypatch):
+    from patterns import admin as patterns_admin
+    from patterns.similarity import MergeSuggestion
+
+    scored = patterns_admin.merge_suggestions()
+    monkeypatch.setattr(patterns_admin, "merge_suggestions", lambda **_: [
+        MergeSuggestion(source="deleted_meanwhile", target="truncated_often", score=0.99),
+        *scored])
+    response = admin_client.get(REVIEW)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "deleted_meanwhile" not in page and page.count('class="suggestion"') == 1
