@@ -5,10 +5,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.html import format_html, format_html_join
 
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
+from patterns.similarity import DEFAULT_MIN_SCORE
 from patterns.services import (
     patterns_answer_suggestion, patterns_mark_distinct, patterns_merge, patterns_unmark_distinct,
     patterns_unmerge,
@@ -32,6 +34,16 @@ class MergeAnswerForm(forms.Form):
                                     to_field_name="pattern_id")
     same_cause = forms.TypedChoiceField(choices=[("yes", "yes"), ("no", "no")],
                                         coerce=lambda answer: answer == "yes")
+
+
+class ReviewFilterForm(forms.Form):
+    min_score = forms.FloatField(label="min similarity", min_value=0.01, max_value=1.0,
+                                 required=False)
+
+    def min_score_or_default(self) -> float:
+        if self.is_valid() and self.cleaned_data["min_score"] is not None:
+            return self.cleaned_data["min_score"]
+        return DEFAULT_MIN_SCORE
 
 
 @admin.register(Pattern)
@@ -115,10 +127,17 @@ class PatternAdmin(admin.ModelAdmin):
         the same cause (merge) or different causes (never suggested again)."""
         if not self.has_change_permission(request):
             raise PermissionDenied
+        # The threshold travels with each answer, so the next page keeps it.
+        threshold = ReviewFilterForm(request.POST if request.method == "POST" else request.GET)
+        min_score = threshold.min_score_or_default()
         if request.method == "POST":
             self._answer(request, MergeAnswerForm(request.POST))
-            return redirect("admin:patterns_pattern_review")
-        suggestions = merge_suggestions(limit=REVIEW_PAGE_SIZE)
+            return redirect(reverse("admin:patterns_pattern_review") + "?"
+                            + urlencode({"min_score": min_score}))
+        if threshold.errors:
+            self.message_user(request, f"min similarity: {' '.join(threshold.errors['min_score'])} "
+                                       f"Showing {DEFAULT_MIN_SCORE} instead.", messages.WARNING)
+        suggestions = merge_suggestions(min_score=min_score, limit=REVIEW_PAGE_SIZE)
         shown = {pattern.pattern_id: pattern for pattern in Pattern.objects.filter(
             pattern_id__in={pid for s in suggestions for pid in (s.source, s.target)})}
         context = {
@@ -126,6 +145,7 @@ class PatternAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "Review merge suggestions",
             "samples_shown": SAMPLES_SHOWN,
+            "min_score": min_score,
             # A pattern deleted since the suggestions were scored is left out.
             "pairs": [{"score": suggestion.score,
                        "sides": [shown[suggestion.source], shown[suggestion.target]]}

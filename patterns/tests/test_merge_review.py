@@ -131,10 +131,10 @@ def test_review_page_merges_on_yes_and_shows_the_next_state(admin_client, simila
     response = admin_client.post(REVIEW, {"source": "truncated_rarely",
                                           "target": "truncated_often", "same_cause": "yes"},
                                  follow=True)
-    assert response.redirect_chain == [(REVIEW, 302)]
+    assert response.redirect_chain == [(f"{REVIEW}?min_score=0.25", 302)]
     page = response.content.decode()
     assert "Merged truncated_rarely into truncated_often." in page
-    assert "No suggestions left" in page
+    assert "Nothing to review at similarity ≥ 0.25" in page
     assert Pattern.objects.get(pattern_id="truncated_rarely").merged_into == similar["often"]
 
 
@@ -186,3 +186,14 @@ def test_review_page_leaves_out_a_pattern_deleted_since_scoring(admin_client, si
     assert response.status_code == 200
     page = response.content.decode()
     assert "deleted_meanwhile" not in page and page.count('class="suggestion"') == 1
+
+
+def test_review_page_threshold_is_chosen_kept_and_validated(admin_client, similar):
+    assert "Nothing to review at similarity ≥ 1.0" in admin_client.get(
+        REVIEW, {"min_score": "1"}).content.decode()
+    bad = admin_client.get(REVIEW, {"min_score": "abc"}).content.decode()
+    assert "Showing 0.25 instead." in bad and bad.count('class="suggestion"') == 1
+    assert "Showing 0.25 instead." in admin_client.get(REVIEW, {"min_score": "0"}).content.decode()
+    kept = admin_client.post(REVIEW, {"source": "truncated_rarely", "target": "truncated_often",
+                                      "same_cause": "no", "min_score": "0.5"})
+    assert kept["Location"] == f"{REVIEW}?min_score=0.5"
