@@ -108,7 +108,11 @@ class PatternAdmin(admin.ModelAdmin):
         if len(chosen) < 2:
             self.message_user(request, "Select at least two patterns.", messages.ERROR)
             return
-        pairs = patterns_mark_distinct(patterns=chosen)
+        try:
+            pairs = patterns_mark_distinct(patterns=chosen)
+        except ValidationError as error:
+            self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            return
         self.message_user(request, f"{pairs} pair(s) marked as different causes.",
                           messages.SUCCESS)
 

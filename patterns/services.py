@@ -57,8 +57,9 @@ def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
     """File `sources` under `target`: one cause worded differently.
 
     Patterns already merged into a source move to the target, so merges stay one
-    level deep. The target's counts grow at once; the next mining run recounts.
-    Returns how many patterns were merged.
+    level deep. The target's counts grow at once; the next mining run recounts. An
+    earlier "different causes" mark between the target and a moving pattern no
+    longer holds and is forgotten. Returns how many patterns were merged.
     """
     target = Pattern.objects.select_for_update().get(pk=target.pk)
     if target.merged_into_id is not None:
@@ -76,6 +77,10 @@ def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
     target.run_count = len(target.run_ids)
     target.save()
     Pattern.objects.bulk_update(moving, ["merged_into", "updated_at"])
+    moved = [pattern.pk for pattern in moving]
+    Pattern.distinct_from.through.objects.filter(
+        Q(from_pattern=target.pk, to_pattern__in=moved)
+        | Q(to_pattern=target.pk, from_pattern__in=moved)).delete()
     return len(source_pks)
 
 
@@ -89,8 +94,15 @@ def patterns_unmerge(*, patterns: Sequence[Pattern]) -> int:
 @transaction.atomic
 def patterns_mark_distinct(*, patterns: Sequence[Pattern]) -> int:
     """Record that these patterns are different causes (every pair of them), so they
-    are not suggested for merging again. Returns how many pairs are newly marked."""
+    are not suggested for merging again. Returns how many pairs are newly marked.
+    A pattern merged into another of them must be split out first: a merge and a
+    "different causes" mark must not contradict each other."""
     chosen = sorted({pattern.pk for pattern in patterns})
+    contradicted = (Pattern.objects.select_related("merged_into")
+                    .filter(pk__in=chosen, merged_into__in=chosen).first())
+    if contradicted is not None:
+        raise ValidationError(f"{contradicted} is merged into {contradicted.merged_into}; "
+                              "split it out first.")
     through = Pattern.distinct_from.through
     already = set(through.objects.filter(from_pattern__in=chosen, to_pattern__in=chosen)
                   .values_list("from_pattern", "to_pattern"))
@@ -116,25 +128,22 @@ def patterns_unmark_distinct(*, patterns: Sequence[Pattern]) -> int:
 @transaction.atomic
 def patterns_answer_suggestion(*, source: Pattern, target: Pattern, same_cause: bool) -> None:
     """An operator's answer to a merge suggestion: one cause (file `source` under
-    `target`) or different causes (the pair is never suggested again). The latest
-    answer wins over an earlier contrary one only where nothing is lost: a merged
-    pair must be split before it can be called different causes.
+    `target`; an earlier decline of the pair is forgotten) or different causes (the
+    pair is never suggested again; refused while the pair is merged).
 
     Refusals are keyed by field, so the API and the admin can say which side is wrong.
     """
     if source.pk == target.pk:
         raise ValidationError({"target": "A pattern cannot be compared with itself."})
     if not same_cause:
-        for merged, into in ((source, target), (target, source)):
-            if merged.merged_into_id == into.pk:
-                raise ValidationError({"same_cause": f"{merged} is merged into {into}; "
-                                                     "split it out first."})
-        patterns_mark_distinct(patterns=[source, target])
+        try:
+            patterns_mark_distinct(patterns=[source, target])
+        except ValidationError as error:
+            raise ValidationError({"same_cause": error.messages}) from error
         return
+    # Answering must not silently undo an earlier merge elsewhere.
     for field, pattern in (("source", source), ("target", target)):
         if pattern.merged_into_id is not None:
             raise ValidationError({field: f"{pattern} is already merged into "
                                           f"{pattern.merged_into}; split it out first."})
-    # One cause after all: an earlier "different causes" for this pair no longer holds.
-    patterns_unmark_distinct(patterns=[source, target])
     patterns_merge(target=target, sources=[source])

@@ -197,3 +197,21 @@ def test_review_page_threshold_is_chosen_kept_and_validated(admin_client, simila
     kept = admin_client.post(REVIEW, {"source": "truncated_rarely", "target": "truncated_often",
                                       "same_cause": "no", "min_score": "0.5"})
     assert kept["Location"] == f"{REVIEW}?min_score=0.5"
+
+
+def test_merging_forgets_declines_and_a_merged_pair_cannot_be_declined(admin_client, similar):
+    """The rules live in the services, so the admin's list actions keep them too."""
+    from patterns.services import patterns_mark_distinct
+
+    patterns_mark_distinct(patterns=[similar["often"], similar["rarely"], similar["other"]])
+    changelist = "/admin/patterns/pattern/"
+    admin_client.post(changelist, {"action": "merge_into_most_frequent",
+                                   "_selected_action": [similar["often"].pk, similar["rarely"].pk]})
+    assert set(similar["often"].distinct_from.all()) == {similar["other"]}
+    assert set(similar["rarely"].distinct_from.all()) == {similar["other"]}
+    refused = admin_client.post(changelist, {"action": "mark_distinct", "_selected_action": [
+        similar["often"].pk, similar["rarely"].pk]}, follow=True)
+    # The admin capitalises its messages.
+    assert "Truncated_rarely is merged into truncated_often; split it out first." in (
+        refused.content.decode())
+    assert set(similar["often"].distinct_from.all()) == {similar["other"]}
