@@ -35,6 +35,8 @@ def failures():
 def _json(*args):
     out, err = StringIO(), StringIO()
     call_command("pattern_expansion", "--json", *args, stdout=out, stderr=err)
+    # One JSON document on one line, and nothing else on stdout.
+    assert out.getvalue().count("\n") == 1 and out.getvalue().endswith("\n")
     return json.loads(out.getvalue()), err.getvalue()
 
 

@@ -104,9 +104,11 @@ class Command(BaseCommand):
         generated = self._generated_files(result.patterns, top, len(messages), options) \
             if options["generate_code"] else []
         if options["json"]:
-            json.dump({"patterns": [p.as_dict() for p in result.patterns],
-                       "assignments": result.assignments}, self.stdout, ensure_ascii=False)
-            self.stdout.write("")
+            # One write: Django's OutputWrapper ends every write with a newline, so
+            # json.dump's many small writes would put each token on its own line.
+            self.stdout.write(json.dumps({"patterns": [p.as_dict() for p in result.patterns],
+                                          "assignments": result.assignments},
+                                         ensure_ascii=False))
         else:
             self._table(eligible)
 
