@@ -10,25 +10,19 @@ from rest_framework.views import APIView
 
 from patterns import registry
 from patterns.api import serializers as s
+from patterns.api.filters import PatternFilter
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
 from patterns.services import patterns_answer_suggestion
 
 
 class PatternViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Mined patterns, most frequent first; filter with ?status= and ?kind=."""
+    """Mined patterns, most frequent first; filter with ?status= and ?kind= (repeatable)."""
 
     serializer_class = s.PatternSerializer
     lookup_field = "pattern_id"
-
-    def get_queryset(self):
-        queryset = Pattern.objects.select_related("merged_into").order_by("-occurrences",
-                                                                          "pattern_id")
-        for name in ("status", "kind"):
-            value = self.request.query_params.get(name)
-            if value:
-                queryset = queryset.filter(**{name: value})
-        return queryset
+    filterset_class = PatternFilter
+    queryset = Pattern.objects.select_related("merged_into").order_by("-occurrences", "pattern_id")
 
 
 class PatternMatchView(APIView):

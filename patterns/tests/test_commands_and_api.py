@@ -10,6 +10,7 @@ from metrics.models import DashboardEvent
 from metrics.tests.factories import DashboardEventFactory, PhaseFactory
 from patterns import registry
 from patterns.models import Pattern
+from patterns.tests.factories import PatternFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +155,23 @@ def test_api_lists_patterns_and_matches_a_message(failures, authed_client, api_c
     bad = authed_client.post("/api/v1/patterns/match", {"context": {}}, format="json")
     assert bad.status_code == 400 and "message" in bad.json()
     assert api_client.get("/api/v1/patterns/").status_code in (401, 403)
+
+
+def test_api_filters_patterns_by_status_and_kind_and_rejects_unknown_values(authed_client):
+    todo_patch = PatternFactory(kind=Pattern.Kind.PATCH)
+    done_patch = PatternFactory(kind=Pattern.Kind.PATCH, status=Pattern.Status.DONE)
+    todo_import = PatternFactory(kind=Pattern.Kind.IMPORT)
+
+    def listed(**query):
+        response = authed_client.get("/api/v1/patterns/", query)
+        assert response.status_code == 200, response.content
+        return {row["pattern_id"] for row in response.json()["results"]}
+
+    assert listed(kind="patch") == {todo_patch.pattern_id, done_patch.pattern_id}
+    assert listed(kind="patch", status="TODO") == {todo_patch.pattern_id}
+    assert listed(status=["DONE", "TODO"], kind="import") == {todo_import.pattern_id}
+    bad = authed_client.get("/api/v1/patterns/", {"status": "BOGUS", "kind": "nope"})
+    assert bad.status_code == 400 and set(bad.json()) == {"status", "kind"}
 
 
 def test_admin_lists_patterns_and_sets_status(failures, admin_client):
