@@ -2,7 +2,7 @@
 
 import django_filters
 
-from autopack_site.api.filters import UTCIsoDateTimeFilter
+from autopack_site.api.filters import StrictBooleanFilter, UTCIsoDateTimeFilter
 from metrics.models import DashboardEvent, Run
 
 
@@ -10,7 +10,7 @@ class RunFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=Run.State.choices)
     created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    has_failures = django_filters.BooleanFilter(
+    has_failures = StrictBooleanFilter(
         method="filter_has_failures",
         label="Runs in a failed state or with a FAILED phase (true), or neither (false).",
     )

@@ -184,6 +184,11 @@ def test_list_filters_has_failures(authed_client):
         [failed_run.id, phase_failed.id]
     )
     assert ids(authed_client.get(RUNS_URL, {"has_failures": "false"}).json()) == [clean.id]
+    assert ids(authed_client.get(RUNS_URL, {"has_failures": "FALSE"}).json()) == [clean.id]
+    assert ids(authed_client.get(RUNS_URL, {"has_failures": "1"}).json()) == sorted(
+        [failed_run.id, phase_failed.id]
+    )
+    assert len(authed_client.get(RUNS_URL, {"has_failures": ""}).json()["results"]) == 3
 
 
 @pytest.mark.parametrize(
@@ -196,6 +201,7 @@ def test_list_filters_has_failures(authed_client):
         ({"limit": "10001"}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"offset": "-1"}, "offset"),
+        ({"has_failures": "perhaps"}, "has_failures"),
     ],
 )
 def test_list_bad_query_is_400_naming_the_parameter(authed_client, params, field):
