@@ -631,6 +631,25 @@ def failure_kind(text: str) -> str:
     return next((kind for kind, rule in KIND_RULES if rule.search(text)), OTHER_KIND)
 
 
+_KIND_ORDER = {kind: rank for rank, (kind, _) in enumerate(KIND_RULES)} | {OTHER_KIND: len(KIND_RULES)}
+# The most common distinct headlines of a pattern that vote on its kind: plenty to
+# outvote a stray reporter's head, and cheap at a million members.
+KIND_VOTERS = 200
+
+
+def _pattern_kind(template: str, headlines: Sequence[str]) -> str:
+    """The kind most members show (template and headline), ties to the more specific.
+
+    One cause reported under several heads must not take its kind from whichever
+    member came first (`Failed to apply patch: name 'files' is not defined` is not a
+    patch failure), nor change kind when the input order changes.
+    """
+    votes: Counter = Counter()
+    for headline, count in Counter(headlines).most_common(KIND_VOTERS):
+        votes[failure_kind(f"{template} {headline}")] += count
+    return min(votes, key=lambda kind: (-votes[kind], _KIND_ORDER[kind]))
+
+
 def pattern_id_for(key: str) -> str:
     """`[a-z0-9_]` only: a few words of the template, then a hash of its words."""
     words = [re.sub(r"[^a-z0-9]+", "_", word.lower()).strip("_") for word in key.split()]
@@ -773,7 +792,7 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
     text = " ".join(template)
     return MinedPattern(
         pattern_id=pattern_id,
-        kind=failure_kind(f"{text} {headlines[indexes[0]][2]}"),
+        kind=_pattern_kind(text, [headlines[i][2] for i in indexes]),
         template=text,
         regex=regex,
         keywords=keywords_for(template),

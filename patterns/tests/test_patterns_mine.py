@@ -222,3 +222,20 @@ def test_a_line_anchored_regex_stays_fast_on_a_long_run_of_blanks():
     finished = subprocess.run([sys.executable, "-c", script, *anchored], capture_output=True,
                               text=True, encoding="utf-8", timeout=30)
     assert finished.stdout.strip() == "ok", finished.stderr
+
+
+def test_a_pattern_takes_the_kind_most_members_show_in_any_order():
+    # One reason under several reporters' heads; one head says "patch" by accident.
+    texts = ["Failed to apply patch to filesystem: name 'files' is not defined",
+             "[Builder] name 'files' is not defined",
+             "Builder failed: name 'files' is not defined",
+             "Error message: name 'files' is not defined"]
+    for ordered in (texts, texts[::-1]):
+        result = mine([FailureMessage(text=text) for text in ordered])
+        (pattern,) = result.patterns
+        assert pattern.count == 4 and pattern.kind == "other"
+    # A tie goes to the more specific kind (the one KIND_RULES lists first).
+    tie = mine([FailureMessage(text=text) for text in [
+        "[Builder] server closed the connection unexpectedly",
+        "psycopg2.OperationalError: server closed the connection unexpectedly"]])
+    assert [p.kind for p in tie.patterns] == ["database"]
