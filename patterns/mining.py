@@ -529,8 +529,12 @@ def _cut_free_text_tails(
 def message_tokens(texts: Sequence[str]) -> list[tuple[tuple[str, ...], int, str]]:
     """Per message: grouping tokens (reason, then frames), the reason's token count,
     and the headline the reason comes from."""
-    parts = [failure_parts(text) for text in texts]
-    reasons = reasons_for([tokenize(failure_reason(headline)) for headline, _ in parts])
+    # Logs repeat messages verbatim (half of loghub's): each distinct text is reduced
+    # and masked once. The corpus stage still sees every message, for its counts.
+    distinct = {text: failure_parts(text) for text in texts}
+    masked = {text: tokenize(failure_reason(headline)) for text, (headline, _) in distinct.items()}
+    parts = [distinct[text] for text in texts]
+    reasons = reasons_for([masked[text] for text in texts])
     return [
         (reason + tuple(token for where in frames for token in ("at", where)) if frames else reason,
          len(reason), headline)
