@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
-from metrics.models import DashboardEvent, Phase
+from metrics.models import DashboardEvent, Phase, Run
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
 from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, pattern_text, suggest_merges
@@ -53,6 +53,12 @@ def failure_messages(
         messages.append(FailureMessage(text=text, run_id=run_id, phase_id=phase_id or "",
                                        created_at=moment))
     return messages
+
+
+def unknown_run_ids(run_ids: Sequence[str]) -> list[str]:
+    """The ids among `run_ids` that name no stored run, in the order given."""
+    stored = set(Run.objects.filter(id__in=run_ids).values_list("id", flat=True))
+    return [run_id for run_id in dict.fromkeys(run_ids) if run_id not in stored]
 
 
 def known_patterns() -> list[KnownPattern]:

@@ -97,6 +97,9 @@ def test_input_file_reads_json_lines_and_plain_lines_with_crlf(tmp_path):
     (["--since", "yesterday"], "not a date"),
     (["--since", "2026-11-02", "--until", "2026-11-01"], "before --until"),
     (["--input-file", "x", "--run-id", "r"], "filter the database"),
+    (["--since", "2026-13-01"], "not a valid date or time: month must be in 1..12"),
+    (["--until", "2026-01-01T00:00:00+25:00"], "not a valid date or time"),
+    (["--run-id", "no-such-run", "--run-id", "nor-this"], "no such run: no-such-run, nor-this"),
 ])
 def test_bad_input_is_a_command_error(args, reason):
     with pytest.raises(CommandError, match=reason):

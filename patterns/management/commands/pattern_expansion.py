@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from patterns import codegen
 from patterns.input_files import InputFileError, read_failure_messages
 from patterns.mining import MinedPattern, mine
-from patterns.selectors import failure_messages, known_patterns
+from patterns.selectors import failure_messages, known_patterns, unknown_run_ids
 from patterns.services import patterns_sync
 
 MUST_NOT_MATCH_PER_PATTERN = 3
@@ -23,9 +23,13 @@ MUST_NOT_MATCH_MAX = 60
 
 def _moment(value: str, *, end_of_day: bool) -> datetime:
     """A datetime, or a date (the day's start; with end_of_day, the next day's start)."""
-    moment = parse_datetime(value)
+    try:
+        # Well-formed but impossible values (month 13, offset +25:00) raise ValueError.
+        moment = parse_datetime(value)
+        day = parse_date(value) if moment is None else None
+    except ValueError as error:
+        raise CommandError(f"{value!r} is not a valid date or time: {error}") from None
     if moment is None:
-        day = parse_date(value)
         if day is None:
             raise CommandError(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time")
         moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
@@ -91,6 +95,8 @@ class Command(BaseCommand):
             until = _moment(options["until"], end_of_day=True) if options["until"] else None
             if since and until and since >= until:
                 raise CommandError("--since must be before --until")
+            if unknown := unknown_run_ids(options["run_ids"]):
+                raise CommandError(f"no such run: {', '.join(unknown)}")
             messages = failure_messages(run_ids=options["run_ids"], since=since, until=until)
             known = known_patterns()
 
