@@ -59,6 +59,9 @@ def test_filters_by_run_and_time(failures):
     assert sorted(p["count"] for p in document["patterns"]) == [1, 2]
     assert _json("--since", "2999-01-01")[0] == {"patterns": [], "assignments": []}
     assert len(_json("--until", "2999-01-01")[0]["assignments"]) == 5
+    # An offset PostgreSQL would refuse (beyond ±15:59) is read as the UTC time it means.
+    assert len(_json("--since", "2000-01-01T00:00:00+20:00")[0]["assignments"]) == 5
+    assert _json("--until", "2000-01-01T00:00:00-20:00")[0]["assignments"] == []
 
 
 def test_stored_ids_stay_when_more_data_widens_a_pattern(failures):
@@ -99,6 +102,7 @@ def test_input_file_reads_json_lines_and_plain_lines_with_crlf(tmp_path):
     (["--input-file", "x", "--run-id", "r"], "filter the database"),
     (["--since", "2026-13-01"], "not a valid date or time: month must be in 1..12"),
     (["--until", "2026-01-01T00:00:00+25:00"], "not a valid date or time"),
+    (["--since", "0001-01-01T00:10:00+21:52"], "out of range"),
     (["--run-id", "no-such-run", "--run-id", "nor-this"], "no such run: no-such-run, nor-this"),
 ])
 def test_bad_input_is_a_command_error(args, reason):

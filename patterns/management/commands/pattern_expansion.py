@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -35,7 +35,11 @@ def _moment(value: str, *, end_of_day: bool) -> datetime:
         moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    return moment
+    try:
+        # PostgreSQL rejects UTC offsets beyond ±15:59 that Python accepts.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise CommandError(f"{value!r} is out of range") from None
 
 
 def _positive(value: str) -> int:
