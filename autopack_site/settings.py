@@ -80,6 +80,12 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if "ENGINE" not in DATABASES["default"]:
+    # django-environ reads an empty or schemeless URL as {}; say so instead of a KeyError.
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a database URL such as postgres://user@host:5432/name "
+        "or sqlite:////path/to/file.sqlite3; unset it to use the SQLite default."
+    )
 # One transaction per request: a rejected batch writes nothing.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)

@@ -51,3 +51,10 @@ def test_tls_proxy_deployments_can_turn_ssl_redirect_off():
     )
     assert result.returncode != 0
     assert "security.W008" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("url", ["", "   ", "not-a-url"], ids=["empty", "blank", "schemeless"])
+def test_a_database_url_that_names_no_database_is_refused_with_the_reason(url):
+    result = manage("check", DJANGO_DEBUG="1", DATABASE_URL=url)
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a database URL" in result.stderr
