@@ -140,7 +140,12 @@ def test_command_reports_and_uses_the_setting(ledger, settings):
 
 
 @pytest.mark.parametrize(
-    "args, message", [(["--days", "0"], "--days"), (["--batch-size", "0"], "--batch-size")]
+    "args, message",
+    [
+        (["--days", "0"], "--days must be between 1 and 36500"),
+        (["--days", "99999999999"], "--days must be between 1 and 36500"),
+        (["--batch-size", "0"], "--batch-size"),
+    ],
 )
 def test_command_rejects_bad_arguments(args, message):
     with pytest.raises(CommandError, match=message):

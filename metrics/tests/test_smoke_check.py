@@ -58,6 +58,12 @@ def test_unreachable_instance_is_a_command_error():
         smoke("--base-url", f"http://127.0.0.1:{free_port()}", "--timeout", "2")
 
 
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "601"])
+def test_timeout_out_of_range_is_a_command_error(timeout):
+    with pytest.raises(CommandError, match="--timeout must be more than 0 and at most 600"):
+        smoke("--base-url", "http://127.0.0.1:8000", "--timeout", timeout)
+
+
 def test_base_url_must_be_http():
     with pytest.raises(CommandError, match="--base-url must start with http"):
         smoke("--base-url", "ops.example.com")

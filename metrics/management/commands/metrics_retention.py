@@ -7,6 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metrics.retention import metrics_retention_run
 
+# A century: beyond it the cutoff date leaves the calendar datetime can hold.
+MAX_RETENTION_DAYS = 36_500
+
 
 class Command(BaseCommand):
     help = (
@@ -31,8 +34,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, days: int | None, dry_run: bool, batch_size: int, **options):
         days = settings.AUTOPACK_METRICS_RETENTION_DAYS if days is None else days
-        if days < 1:
-            raise CommandError("--days must be at least 1; pass the number of days to keep.")
+        if not 1 <= days <= MAX_RETENTION_DAYS:
+            raise CommandError(
+                f"--days must be between 1 and {MAX_RETENTION_DAYS}; pass the number of days "
+                "to keep."
+            )
         if not 1 <= batch_size <= 1_000_000:
             raise CommandError("--batch-size must be between 1 and 1000000.")
         started = time.perf_counter()

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metrics.smoke import SmokeClient, SmokeResult, run_smoke_checks
 
+MAX_TIMEOUT_SECONDS = 600
+
 
 class Command(BaseCommand):
     help = (
@@ -19,6 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args, base_url: str, api_key: str | None, timeout: float, **options):
         if not base_url.startswith(("http://", "https://")):
             raise CommandError("--base-url must start with http:// or https://.")
+        if not 0 < timeout <= MAX_TIMEOUT_SECONDS:  # also refuses nan
+            raise CommandError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT_SECONDS} "
+                               "seconds.")
 
         def report(result: SmokeResult) -> None:
             mark = self.style.SUCCESS("PASS") if result.passed else self.style.ERROR("FAIL")
