@@ -50,9 +50,6 @@ class StrictBooleanField(forms.NullBooleanField):
             return False
         raise forms.ValidationError("Must be a valid boolean (true or false).", code="invalid")
 
-    def validate(self, value):
-        pass
-
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
