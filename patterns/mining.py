@@ -508,6 +508,7 @@ def _cut_free_text_tails(
             prefix = group_key(tokens[:start])
             tails[prefix][group_key(tokens[start:])] += weight[tokens]
             tail_lengths[prefix].add(len(tokens) - start)
+    totals = {prefix: sum(continuations.values()) for prefix, continuations in tails.items()}
     cut: dict[TokenList, tuple[TokenList, list[int]]] = {}
     for tokens, clause_starts in starts.items():
         cut[tokens] = (tokens, clause_starts)
@@ -515,7 +516,7 @@ def _cut_free_text_tails(
         for index, start in enumerate(clause_starts):
             prefix = group_key(tokens[:start])
             continuations = tails[prefix]
-            count = sum(continuations.values())
+            count = totals[prefix]
             if (prefix not in wrappers and count >= TAIL_MIN_MESSAGES
                     and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
                     and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
