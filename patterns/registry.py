@@ -2,20 +2,39 @@
 
     detect_all("error: patch failed: src/a.py:12", {}) -> ["error_patch_failed_1a2b3c4d"]
     mitigate("error_patch_failed_1a2b3c4d", "phase-1", {}) -> {"success": False, ...}
+
+A detector is code a person may have taken over and edited: one that fails to load,
+or raises while detecting, is logged and left out, so it cannot take matching down
+for every other pattern.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
+
 
 class UnknownPatternError(KeyError):
     pass
+
+
+class DetectorError(RuntimeError):
+    """A detector's own code raised (the original exception is the cause)."""
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    detectors: dict[str, ModuleType]
+    # File name -> why it was left out ("SyntaxError: …", "no detect()/mitigate()").
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 def detectors_dir() -> Path:
@@ -24,21 +43,37 @@ def detectors_dir() -> Path:
 
 
 @lru_cache(maxsize=8)
-def _load(directory: Path) -> dict[str, ModuleType]:
-    detectors = {}
+def _load(directory: Path) -> _Loaded:
+    loaded = _Loaded(detectors={})
     for path in sorted(directory.glob("pattern_*.py")):
         pattern_id = path.stem.removeprefix("pattern_")
         spec = importlib.util.spec_from_file_location(f"autopack_detectors.{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:  # noqa: BLE001 - any error in a person's edit
+            logger.exception("Detector %s failed to load; it is left out.", path)
+            loaded.errors[path.name] = f"{type(error).__name__}: {error}"
+            continue
         if callable(getattr(module, "detect", None)) and callable(getattr(module, "mitigate", None)):
-            detectors[getattr(module, "PATTERN_ID", pattern_id)] = module
-    return detectors
+            loaded.detectors[getattr(module, "PATTERN_ID", pattern_id)] = module
+        else:
+            loaded.errors[path.name] = "no detect() and mitigate() functions"
+    return loaded
+
+
+def _loaded(directory: Path | None) -> _Loaded:
+    return _load((directory or detectors_dir()).resolve())
 
 
 def detectors(directory: Path | None = None) -> dict[str, ModuleType]:
-    """Pattern id -> detector module, for every `pattern_*.py` in the directory."""
-    return _load((directory or detectors_dir()).resolve())
+    """Pattern id -> detector module, for every loadable `pattern_*.py` in the directory."""
+    return _loaded(directory).detectors
+
+
+def load_errors(directory: Path | None = None) -> dict[str, str]:
+    """File name -> why that detector was left out."""
+    return _loaded(directory).errors
 
 
 def reload() -> None:
@@ -48,9 +83,16 @@ def reload() -> None:
 
 def detect_all(message: str, context: dict | None = None, *,
                directory: Path | None = None) -> list[str]:
-    """Ids of the patterns whose detector recognises the message, sorted."""
-    return sorted(pattern_id for pattern_id, module in detectors(directory).items()
-                  if module.detect(message, context or {}))
+    """Ids of the patterns whose detector recognises the message, sorted. A detector
+    that raises is logged and counts as not matching."""
+    matched = []
+    for pattern_id, module in detectors(directory).items():
+        try:
+            if module.detect(message, context or {}):
+                matched.append(pattern_id)
+        except Exception:  # noqa: BLE001 - a person's edit must not break matching
+            logger.exception("Detector %s raised; counted as not matching.", pattern_id)
+    return sorted(matched)
 
 
 def mitigate(pattern_id: str, phase_id: str, context: dict | None = None, *,
@@ -58,4 +100,7 @@ def mitigate(pattern_id: str, phase_id: str, context: dict | None = None, *,
     module = detectors(directory).get(pattern_id)
     if module is None:
         raise UnknownPatternError(pattern_id)
-    return module.mitigate(phase_id, context or {})
+    try:
+        return module.mitigate(phase_id, context or {})
+    except Exception as error:  # noqa: BLE001 - report whose code failed
+        raise DetectorError(f"detector {pattern_id} raised in mitigate()") from error
