@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.html import format_html, format_html_join
 
+from patterns import registry
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
 from patterns.similarity import DEFAULT_MIN_SCORE
@@ -120,6 +121,13 @@ class PatternAdmin(admin.ModelAdmin):
     def unmark_distinct(self, request, queryset):
         pairs = patterns_unmark_distinct(patterns=list(queryset))
         self.message_user(request, f"{pairs} pair(s) may be suggested again.", messages.SUCCESS)
+
+    def changelist_view(self, request, extra_context=None):
+        # Detectors people took over can break; say so where they manage patterns.
+        for file_name, reason in registry.load_errors().items():
+            self.message_user(request, f"Detector {file_name} is not loaded: {reason}",
+                              messages.WARNING)
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         review = path("review/", self.admin_site.admin_view(self.review_view),

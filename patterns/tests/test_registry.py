@@ -69,3 +69,13 @@ def test_match_api_answers_despite_broken_detectors(detectors_dir, authed_client
     assert response.status_code == 200
     assert response.json()["matches"] == [
         {"pattern_id": "works", "kind": None, "status": None, "matched_by": ["detector"]}]
+
+
+@pytest.mark.django_db
+def test_pattern_list_warns_about_detectors_that_are_not_loaded(detectors_dir, admin_client):
+    response = admin_client.get("/admin/patterns/pattern/")
+    assert response.status_code == 200
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(text.startswith("Detector pattern_syntax.py is not loaded: SyntaxError")
+               for text in shown)
+    assert len(shown) == 3
