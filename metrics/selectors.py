@@ -291,8 +291,10 @@ def daily_totals(
         start = datetime.combine(date_from, time.min, tzinfo=dt_timezone.utc)
         ledger, summaries = ledger.filter(created_at__gte=start), summaries.filter(date__gte=date_from)
     if date_to:
-        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
-        ledger, summaries = ledger.filter(created_at__lt=end), summaries.filter(date__lte=date_to)
+        summaries = summaries.filter(date__lte=date_to)
+        if date_to < date.max:  # the day after 9999-12-31 does not exist: no bound then
+            end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+            ledger = ledger.filter(created_at__lt=end)
     raw = (
         ledger.annotate(day=UTCDate("created_at"))
         .order_by()
