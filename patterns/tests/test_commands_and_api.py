@@ -1,6 +1,7 @@
 """pattern_expansion on the database and on files; the Pattern model, admin and API."""
 
 import json
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -62,6 +63,21 @@ def test_filters_by_run_and_time(failures):
     # An offset PostgreSQL would refuse (beyond ±15:59) is read as the UTC time it means.
     assert len(_json("--since", "2000-01-01T00:00:00+20:00")[0]["assignments"]) == 5
     assert _json("--until", "2000-01-01T00:00:00-20:00")[0]["assignments"] == []
+
+
+def test_a_date_bound_covers_the_whole_day():
+    for moment in ("2026-10-31T23:59:59+00:00", "2026-11-01T00:00:00+00:00",
+                   "2026-11-01T23:59:59+00:00", "2026-11-02T00:00:00+00:00"):
+        DashboardEventFactory(created_at=datetime.fromisoformat(moment),
+                              message=f"error: patch failed: src/{moment[:10]}.py:1")
+
+    def mined(*args):
+        return len(_json(*args)[0]["assignments"])
+
+    assert mined("--since", "2026-11-01", "--until", "2026-11-01") == 2
+    assert mined("--until", "2026-10-31") == 1
+    assert mined("--since", "2026-11-02") == 1
+    assert mined("--since", "2026-11-01T12:00:00Z", "--until", "9999-12-31") == 2
 
 
 def test_stored_ids_stay_when_more_data_widens_a_pattern(failures):

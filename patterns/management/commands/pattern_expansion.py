@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -21,18 +21,23 @@ MUST_NOT_MATCH_PER_PATTERN = 3
 MUST_NOT_MATCH_MAX = 60
 
 
-def _moment(value: str, *, end_of_day: bool) -> datetime:
-    """A datetime, or a date (the day's start; with end_of_day, the next day's start)."""
+def _moment(value: str, *, end_of_day: bool) -> datetime | None:
+    """A datetime, or a date: the day's start, or with end_of_day the next day's start
+    (None after the last representable day: no bound)."""
     try:
-        # Well-formed but impossible values (month 13, offset +25:00) raise ValueError.
-        moment = parse_datetime(value)
-        day = parse_date(value) if moment is None else None
+        # A date first: parse_datetime also reads `2026-11-01`, as midnight, which
+        # would make `--until 2026-11-01` leave that day out. Well-formed but
+        # impossible values (month 13, offset +25:00) raise ValueError.
+        day = parse_date(value)
+        moment = None if day else parse_datetime(value)
     except ValueError as error:
         raise CommandError(f"{value!r} is not a valid date or time: {error}") from None
-    if moment is None:
-        if day is None:
-            raise CommandError(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time")
+    if day:
+        if end_of_day and day == date.max:
+            return None
         moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
+    elif moment is None:
+        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
     try:
