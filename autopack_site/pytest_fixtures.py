@@ -3,7 +3,12 @@
 Django imports happen inside the fixtures: this plugin loads before Django is set up.
 """
 
+import os
+import shutil
+
 import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
@@ -42,3 +47,28 @@ def _kill_switches_unset(monkeypatch):
     """Start every test with the switches unset, whatever the shell exported."""
     monkeypatch.delenv("AUTOPACK_ENABLE_PHASE6_METRICS", raising=False)
     monkeypatch.delenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", raising=False)
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A Chromium page driven by Playwright (the system's Chromium: Playwright's own
+    download needs the internet). Skipped without Chromium, except where
+    AUTOPACK_REQUIRE_BROWSER=1 (CI), where a missing Chromium fails the test."""
+    if CHROMIUM is None and os.environ.get("AUTOPACK_REQUIRE_BROWSER") != "1":
+        pytest.skip("needs Chromium; .ci/run installs Debian's")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes between page actions are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+            # The test's queries ran while Playwright's loop was current, which gives
+            # them connections of their own: close them, or PostgreSQL cannot drop the
+            # test database ("being accessed by other users").
+            connections.close_all()

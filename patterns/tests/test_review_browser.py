@@ -1,42 +1,14 @@
 """The merge review as an operator does it: Chromium, driven by Playwright, against a
 live server on the test database (both databases)."""
 
-import os
-import shutil
-
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 
 from patterns.models import Pattern
 from patterns.tests.factories import PatternFactory
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# CI sets AUTOPACK_REQUIRE_BROWSER=1: there a missing Chromium fails the test instead.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None and os.environ.get("AUTOPACK_REQUIRE_BROWSER") != "1",
-                       reason="needs Chromium; .ci/run installs Debian's"),
-]
+pytestmark = pytest.mark.browser
 PASSWORD = "review-in-a-browser-1"
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes between page actions are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
-            # The test's own queries ran while Playwright's loop was current, which gives
-            # them connections of their own: close them, or PostgreSQL cannot drop the
-            # test database ("being accessed by other users").
-            connections.close_all()
 
 
 @pytest.fixture
@@ -44,8 +16,9 @@ def operator(transactional_db):
     return User.objects.create_superuser("operator", "operator@example.com", PASSWORD)
 
 
-def test_operator_merges_one_pair_and_declines_another_in_the_browser(live_server, page,
-                                                                      operator):
+def test_operator_merges_one_pair_and_declines_another_in_the_browser(live_server,
+                                                                      browser_page, operator):
+    page = browser_page
     often = PatternFactory(pattern_id="truncated_often", occurrences=9,
                            template="Output was truncated (stop_reason=max_tokens)")
     rarely = PatternFactory(pattern_id="truncated_rarely", occurrences=2,
