@@ -40,6 +40,8 @@ def _from_json(line: str, number: int) -> FailureMessage:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         raise InputFileError(f"line {number}: invalid JSON ({error.msg})") from None
+    except RecursionError:
+        raise InputFileError(f"line {number}: JSON nested too deeply") from None
     if not isinstance(record, dict) or not isinstance(record.get("message"), str):
         raise InputFileError(f"line {number}: a JSON line needs a string 'message'")
     fields = {}

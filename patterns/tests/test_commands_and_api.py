@@ -126,10 +126,15 @@ def test_bad_input_is_a_command_error(args, reason):
         call_command("pattern_expansion", *args, stdout=StringIO())
 
 
-def test_bad_json_line_names_the_line(tmp_path):
+@pytest.mark.parametrize("line, reason", [
+    ('{"message": 3}', "line 2: a JSON line needs a string 'message'"),
+    ('{"message": "x", "nested": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     "line 2: JSON nested too deeply"),
+])
+def test_bad_json_line_names_the_line(tmp_path, line, reason):
     path = tmp_path / "bad.jsonl"
-    path.write_text('plain message\n{"message": 3}\n', encoding="utf-8")
-    with pytest.raises(CommandError, match="line 2"):
+    path.write_text(f"plain message\n{line}\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=reason):
         call_command("pattern_expansion", "--input-file", str(path), stdout=StringIO())
 
 
