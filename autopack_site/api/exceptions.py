@@ -6,6 +6,8 @@ our DomainError subclasses are converted here; the request's transaction is
 marked for rollback so a refused request writes nothing.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions
@@ -23,6 +25,13 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
         return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        # Raised while DRF reads the body; unhandled, Django would answer an HTML 400.
+        return Response(
+            {"detail": f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.",
+             "code": "request_too_large"},
+            status=413,
+        )
     if isinstance(exc, (ProtectedError, RestrictedError)):
         # Deleting a row that other records (e.g. A/B results, an audit trail)
         # still point at: a conflict for the client to resolve, never a 500.
