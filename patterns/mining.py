@@ -636,7 +636,8 @@ def failure_kind(text: str) -> str:
     return next((kind for kind, rule in KIND_RULES if rule.search(text)), OTHER_KIND)
 
 
-_KIND_ORDER = {kind: rank for rank, (kind, _) in enumerate(KIND_RULES)} | {OTHER_KIND: len(KIND_RULES)}
+# Ties go to the kind KIND_RULES lists first (the more specific); `other` is last.
+_KIND_ORDER = {kind: rank for rank, (kind, _) in enumerate([*KIND_RULES, (OTHER_KIND, None)])}
 # The most common distinct headlines of a pattern that vote on its kind: plenty to
 # outvote a stray reporter's head, and cheap at a million members.
 KIND_VOTERS = 200
