@@ -35,6 +35,17 @@ def read_failure_messages(path: Path) -> list[FailureMessage]:
     return messages
 
 
+def _require_text(value: str, name: str, number: int) -> None:
+    """JSON can escape a lone surrogate (`"\\ud800"`), which is no character: it cannot
+    be printed, written to a file or stored, so it is refused here, as the API does."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        surrogate = f"U+{ord(value[error.start]):04X}"
+        raise InputFileError(f"line {number}: '{name}' holds a lone surrogate {surrogate}, "
+                             "which is not text") from None
+
+
 def _from_json(line: str, number: int) -> FailureMessage:
     try:
         record = json.loads(line)
@@ -50,6 +61,8 @@ def _from_json(line: str, number: int) -> FailureMessage:
         if not isinstance(value, str):
             raise InputFileError(f"line {number}: '{name}' must be a string")
         fields[name] = value
+    for name, value in (("message", record["message"]), *fields.items()):
+        _require_text(value, name, number)
     created_at = record.get("created_at")
     if created_at is not None:
         try:

@@ -130,6 +130,8 @@ def test_bad_input_is_a_command_error(args, reason):
     ('{"message": 3}', "line 2: a JSON line needs a string 'message'"),
     ('{"message": "x", "nested": ' + "[" * 100_000 + "]" * 100_000 + "}",
      "line 2: JSON nested too deeply"),
+    ('{"message": "bad \\ud800 text"}', "line 2: 'message' holds a lone surrogate U\\+D800"),
+    ('{"message": "x", "run_id": "r-\\udfff"}', "line 2: 'run_id' holds a lone surrogate U\\+DFFF"),
 ])
 def test_bad_json_line_names_the_line(tmp_path, line, reason):
     path = tmp_path / "bad.jsonl"
