@@ -24,3 +24,9 @@ urlpatterns = [
     re_path(r"^dashboard/ab-results/?$", DashboardABResultsView.as_view(), name="dashboard-ab-results"),
     path("", include("metrics.api.executor_urls")),
 ]
+
+# Outside DRF's views (unknown routes, a refused Host, an unhandled exception) the
+# machine paths still answer JSON; see autopack_site.api.error_views.
+handler400 = "autopack_site.api.error_views.bad_request"
+handler404 = "autopack_site.api.error_views.not_found"
+handler500 = "autopack_site.api.error_views.server_error"
