@@ -2,12 +2,12 @@
 
 from django.contrib import admin
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import re_path, reverse
 from django.utils.html import format_html, format_html_join
 
 from abtests import charts, selectors
 from abtests.models import ABTestResult
-from metrics.models import TOKEN_CATEGORIES
+from metrics.models import IDENTIFIER_PATTERN, TOKEN_CATEGORIES
 
 
 def _run_link(run_id: str):
@@ -115,8 +115,10 @@ class ABTestResultAdmin(admin.ModelAdmin):
         )
 
     def get_urls(self):
-        summary = path(
-            "summary/<str:test_id>/",
+        # Only a well-formed id reaches the query: anything else (a NUL, which
+        # PostgreSQL text cannot hold) is a 404, not a 500.
+        summary = re_path(
+            rf"^summary/(?P<test_id>{IDENTIFIER_PATTERN})/$",
             self.admin_site.admin_view(self.summary_view),
             name="abtests_abtestresult_summary",
         )

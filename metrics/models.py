@@ -5,9 +5,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-# Ids appear in URLs and file names, so they are restricted to a safe alphabet.
+# Ids appear in URLs and file names, so they are restricted to a safe alphabet
+# (IDENTIFIER_PATTERN is also what URL routes accept as an id).
+IDENTIFIER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
 identifier_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z",
+    rf"^{IDENTIFIER_PATTERN}\Z",
     "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
 )
 IDENTIFIER_MAX_LENGTH = 200

@@ -74,3 +74,10 @@ def test_summary_page_has_statistics_and_chart(admin_client, results):
 def test_summary_page_needs_staff(client, results):
     response = client.get(f"{CHANGELIST}summary/exp-9/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("test_id", ["%00", "-starts-with-a-dash", "has%20space"])
+def test_a_malformed_test_id_never_reaches_the_summary_query(admin_client, test_id):
+    # PostgreSQL text cannot hold NUL: the query used to fail with a 500. Now the URL
+    # is not the summary's, and the admin answers it as any unknown URL: a redirect.
+    assert admin_client.get(f"{CHANGELIST}summary/{test_id}/").status_code == 302

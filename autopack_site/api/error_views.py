@@ -13,24 +13,24 @@ from django.views import defaults
 MACHINE_PATH_PREFIXES = ("/api/v1/", "/runs/", "/dashboard/", "/health")
 
 
-def _for_machines(request) -> bool:
+def is_machine_path(request) -> bool:
     return request.path.startswith(MACHINE_PATH_PREFIXES)
 
 
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
-    if _for_machines(request):
+    if is_machine_path(request):
         return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
     return defaults.bad_request(request, exception, template_name)
 
 
 def not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
-    if _for_machines(request):
+    if is_machine_path(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception, template_name)
 
 
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     # Nothing about the failure goes to the client; it is in the server's log.
-    if _for_machines(request):
+    if is_machine_path(request):
         return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
     return defaults.server_error(request, template_name)

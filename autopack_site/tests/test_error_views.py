@@ -41,3 +41,17 @@ def test_an_unhandled_exception_is_a_json_500_that_tells_nothing(caplog):
     assert "a bug that no view handles" in caplog.text  # logged on the server side only
     html = client.get("/failing")
     assert html.status_code == 500 and html["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("url", ["/admin/patterns/pattern/?status=%00",
+                                 "/admin/metrics/run/?id__in=a,%00"])
+def test_a_null_character_in_an_admin_filter_is_a_400(admin_client, url):
+    # PostgreSQL cannot hold NUL in text: the admin's query used to fail with a 500.
+    assert admin_client.get(url).status_code == 400
+
+
+def test_a_null_character_in_an_api_query_names_the_parameters(authed_client):
+    response = authed_client.get("/api/v1/runs/?state=%00&has_failures=true&x%00=1")
+    assert response.status_code == 400
+    assert response.json() == {"state": ["Null characters are not allowed."],
+                               "x\x00": ["Null characters are not allowed."]}

@@ -13,9 +13,9 @@ from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.api.filters import EventFilter, RunFilter
 from metrics.api.ledger_validation import ledger_batch_validate
-from metrics.models import Run
+from metrics.models import IDENTIFIER_PATTERN, Run
 
-RUN_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
+RUN_ID_PATTERN = IDENTIFIER_PATTERN
 
 
 def ensure_phase6_metrics_enabled() -> None:
