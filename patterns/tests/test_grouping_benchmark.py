@@ -35,6 +35,9 @@ def test_loghub_quality_with_one_configuration(tmp_path, capsys):
     assert reviewed["FGA"] >= 0.70
     assert 0 < reviewed["confirmed"] <= reviewed["answered"]
     assert f"{reviewed['answered']} merge suggestions with similarity >= 0.25 answered" in table
+    # The answers it takes to reach the target: fewer than all, and at least one.
+    assert 0 < reviewed["answers_to_reach_target"] < reviewed["answered"]
+    assert f"FGA 0.70 reached after {reviewed['answers_to_reach_target']} answers" in table
     # Answers given on some messages also group new messages worded the same way.
     held_out = figures["autopack_errors_held_out"]
     assert held_out["FGA_with_answers"] > held_out["FGA_alone"] + 0.03
