@@ -9,8 +9,9 @@ admin and the docs keep Django's pages.
 from django.http import JsonResponse
 from django.views import defaults
 
-# Paths answered as JSON: the v1 API, the executor's and dashboard routes, health.
-MACHINE_PATH_PREFIXES = ("/api/v1/", "/runs/", "/dashboard/", "/health")
+# Paths answered as JSON: the API (and its schema), the executor's and dashboard
+# routes, health.
+MACHINE_PATH_PREFIXES = ("/api/", "/runs/", "/dashboard/", "/health")
 
 
 def is_machine_path(request) -> bool:

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("url", ["/api/v1/no-such-endpoint", "/runs/a/b/c/d", "/health/nope",
-                                 "/dashboard/nope", "/api/v1/runs/%00/"])
+                                 "/dashboard/nope", "/api/v1/runs/%00/", "/api/schema/nope"])
 def test_an_unknown_machine_route_is_a_json_404(authed_client, url):
     response = authed_client.get(url)
     assert response.status_code == 404
