@@ -15,11 +15,15 @@ and IDF lets the words shared by every failure (`failed`, `error`) count little.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
 
 NGRAM_SIZES = (3, 4, 5)
 DEFAULT_MIN_SCORE = 0.25
@@ -63,24 +67,36 @@ def ngrams(text: str) -> Counter:
     """Character n-grams of the words of `text`, lowercased, without masked values."""
     grams: Counter = Counter()
     for word in _WORD.findall(_MASKED.sub(" ", text[:TEXT_MAX_CHARS].lower())):
-        padded = f" {word} "
-        for size in NGRAM_SIZES:
-            for start in range(len(padded) - size + 1):
-                grams[padded[start:start + size]] += 1
+        grams.update(_word_ngrams(word))
     return grams
 
 
-def _vectors(documents: Sequence[Counter]) -> list[dict[str, float]]:
-    """Unit-length TF-IDF vectors (sublinear term frequency)."""
+@functools.lru_cache(maxsize=1 << 16)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    # Words repeat across samples and patterns: each is cut into n-grams once.
+    padded = f" {word} "
+    return tuple(padded[start:start + size] for size in NGRAM_SIZES
+                 for start in range(len(padded) - size + 1))
+
+
+def _unit_tfidf(documents: Sequence[Counter]) -> sparse.csr_matrix:
+    """A row per document: its unit-length TF-IDF vector (sublinear term frequency,
+    smoothed inverse document frequency)."""
     frequency = Counter(gram for document in documents for gram in document)
-    count = len(documents)
-    vectors = []
+    column = {gram: index for index, gram in enumerate(frequency)}
+    columns, counts = [], []
     for document in documents:
-        vector = {gram: (1 + math.log(n)) * (1 + math.log((1 + count) / (1 + frequency[gram])))
-                  for gram, n in document.items()}
-        norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
-        vectors.append({gram: weight / norm for gram, weight in vector.items() if weight})
-    return vectors
+        columns.extend(map(column.__getitem__, document))
+        counts.extend(document.values())
+    columns = np.array(columns, dtype=np.int64)
+    rows = np.repeat(np.arange(len(documents)), [len(document) for document in documents])
+    inverse = 1 + np.log((1 + len(documents)) / (1 + np.array(list(frequency.values()),
+                                                                  dtype=np.float64)))
+    weights = (1 + np.log(np.array(counts, dtype=np.float64))) * inverse[columns]
+    matrix = sparse.csr_matrix((weights, (rows, columns)), shape=(len(documents), len(column)))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.diags(1 / norms) @ matrix
 
 
 def suggest_merges(
@@ -98,31 +114,30 @@ def suggest_merges(
     if not 0 < min_score <= 1:
         raise ValueError("min_score must be in (0, 1]")
     chosen = sorted(patterns, key=lambda p: (-p.occurrences, p.pattern_id))[:MAX_PATTERNS_COMPARED]
-    vectors = _vectors([ngrams(pattern.text) for pattern in chosen])
-    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for index, vector in enumerate(vectors):
-        for gram, weight in vector.items():
-            postings[gram].append((index, weight))
+    if len(chosen) < 2:
+        return []
+    vectors = _unit_tfidf([ngrams(pattern.text) for pattern in chosen])
+    # Cosines as sparse matrix products (scipy): the work is the square of each
+    # n-gram's document count, which a Python loop takes minutes for at 2,000
+    # patterns with long samples; only pairs sharing an n-gram are ever stored.
     if involving is None:
-        # Each pattern against the ones after it: every pair once.
-        rows = [(index, index + 1) for index in range(len(chosen))]
+        cosines = sparse.triu(vectors @ vectors.T, k=1, format="coo")
+        pairs = zip(cosines.row.tolist(), cosines.col.tolist(), cosines.data.tolist())
     else:
-        rows = [(index, 0) for index, p in enumerate(chosen) if p.pattern_id == involving]
-    suggestions = []
-    for index, first_other in rows:
-        # Dot products through shared n-grams only.
-        dots: dict[int, float] = defaultdict(float)
-        for gram, weight in vectors[index].items():
-            for other, other_weight in postings[gram]:
-                if other >= first_other and other != index:
-                    dots[other] += weight * other_weight
-        for other, score in dots.items():
-            if score >= min_score and frozenset(
-                    (chosen[index].pattern_id, chosen[other].pattern_id)) not in declined:
-                # `chosen` is most frequent first: the earlier pattern is the target.
-                target, source = sorted((index, other))
-                suggestions.append(MergeSuggestion(
-                    source=chosen[source].pattern_id, target=chosen[target].pattern_id,
-                    score=round(min(score, 1.0), 4)))
+        row = next((index for index, p in enumerate(chosen) if p.pattern_id == involving), None)
+        if row is None:
+            return []
+        cosines = (vectors[row] @ vectors.T).tocoo()
+        pairs = ((min(row, other), max(row, other), score)
+                 for other, score in zip(cosines.col.tolist(), cosines.data.tolist())
+                 if other != row)
+    suggestions = [
+        # `chosen` is most frequent first: the earlier pattern is the target.
+        MergeSuggestion(source=chosen[later].pattern_id, target=chosen[earlier].pattern_id,
+                        score=round(min(score, 1.0), 4))
+        for earlier, later, score in pairs
+        if score >= min_score
+        and frozenset((chosen[earlier].pattern_id, chosen[later].pattern_id)) not in declined
+    ]
     suggestions.sort(key=lambda s: (-s.score, s.target, s.source))
     return suggestions if limit is None else suggestions[:limit]

@@ -1,5 +1,9 @@
 """Merge suggestions: which patterns may be one cause worded differently."""
 
+import math
+import random
+from collections import Counter
+
 import pytest
 
 from patterns.models import Pattern
@@ -76,6 +80,35 @@ def test_the_pairs_of_one_pattern_are_those_of_the_full_list():
                               involving=text.pattern_id) == [
             s for s in everything if text.pattern_id in (s.source, s.target)]
     assert suggest_merges(DELIVERABLES, involving="unknown") == []
+
+
+def _cosines_by_definition(texts):
+    """TF-IDF (sublinear tf, smoothed idf) cosines of every pair, one by one."""
+    documents = [ngrams(text.text) for text in texts]
+    frequency = Counter(gram for document in documents for gram in document)
+    vectors = []
+    for document in documents:
+        vector = {gram: (1 + math.log(n)) * (1 + math.log((1 + len(documents))
+                                                          / (1 + frequency[gram])))
+                  for gram, n in document.items()}
+        norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
+        vectors.append({gram: weight / norm for gram, weight in vector.items()})
+    return {frozenset((texts[i].pattern_id, texts[j].pattern_id)):
+            sum(weight * vectors[j].get(gram, 0.0) for gram, weight in vectors[i].items())
+            for i in range(len(texts)) for j in range(i + 1, len(texts))}
+
+
+def test_scores_are_the_cosines_of_the_definition():
+    rng = random.Random(5)
+    words = ["timed", "out", "patch", "failed", "apply", "hunk", "deliverables", "missing",
+             "connection", "aborted", "table", "exists", "scope", "protected", "path"]
+    texts = [PatternText(f"p{index}", " ".join(rng.choices(words, k=rng.randint(2, 9))),
+                         rng.randint(1, 50)) for index in range(40)]
+    expected = {pair: round(score, 4) for pair, score in _cosines_by_definition(texts).items()
+                if score >= 0.3}
+    found = {frozenset((s.source, s.target)): s.score
+             for s in suggest_merges(texts, min_score=0.3)}
+    assert found == pytest.approx(expected, abs=1e-4) and len(found) > 20
 
 
 def test_declined_pairs_are_left_out():
