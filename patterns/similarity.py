@@ -122,7 +122,10 @@ def suggest_merges(
     # patterns with long samples; only pairs sharing an n-gram are ever stored.
     if involving is None:
         cosines = sparse.triu(vectors @ vectors.T, k=1, format="coo")
-        pairs = zip(cosines.row.tolist(), cosines.col.tolist(), cosines.data.tolist())
+        # Most pairs share some n-gram: keep the similar ones before making objects.
+        similar = cosines.data >= min_score
+        pairs = zip(cosines.row[similar].tolist(), cosines.col[similar].tolist(),
+                    cosines.data[similar].tolist())
     else:
         row = next((index for index, p in enumerate(chosen) if p.pattern_id == involving), None)
         if row is None:
