@@ -16,7 +16,6 @@ and IDF lets the words shared by every failure (`failed`, `error`) count little.
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
