@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import os
 import pprint
-import tempfile
+import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,13 +262,18 @@ def write_generated(generated: GeneratedFile, *, dry_run: bool = False) -> str:
         status = "created"
     if not dry_run:
         root.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: a crash never leaves half a file.
-        handle, temporary = tempfile.mkstemp(dir=root, prefix=f".{path.name}.", suffix=".tmp")
+        # Write beside the target and rename: a crash never leaves half a file. The
+        # file gets the permissions any new file gets (mkstemp's owner-only 0600
+        # would hide a detector from the people meant to finish it); an update keeps
+        # the mode of the file it replaces.
+        temporary = root / f".{path.name}.{secrets.token_hex(8)}.tmp"
         try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            with temporary.open("x", encoding="utf-8", newline="\n") as stream:
                 stream.write(generated.text)
+            if status == "updated":
+                shutil.copymode(path, temporary)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
     return status

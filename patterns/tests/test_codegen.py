@@ -93,3 +93,20 @@ def test_nothing_is_written_outside_the_output_directory_or_with_a_bad_id(tmp_pa
     with pytest.raises(codegen.GenerationError, match="pattern id"):
         codegen.render_detector(pattern)
     assert not any(tmp_path.rglob("*.py"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_new_files_get_the_usual_permissions_and_updates_keep_theirs(tmp_path):
+    umask = os.umask(0o022)  # a typical umask, whatever the test runner's is
+    try:
+        _, dirs, statuses = _generate(tmp_path, OTHERS)
+        # As any new file: readable by the people meant to finish the detector.
+        assert {path.stat().st_mode & 0o777 for path, _ in statuses} == {0o644}
+        backlog = next(dirs["backlog"].glob("PATTERN_*.md"))
+        backlog.chmod(0o640)
+        _, _, again = _generate(tmp_path, OTHERS + ["LLM output truncated at max_tokens=2048"])
+        assert dict(again)[backlog] == "updated"  # one occurrence more
+        assert backlog.stat().st_mode & 0o777 == 0o640
+        assert not list(tmp_path.rglob("*.tmp"))  # no temporary file is left behind
+    finally:
+        os.umask(umask)
