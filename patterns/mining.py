@@ -559,6 +559,10 @@ def cluster(texts: Sequence[str]) -> list[str]:
 # to triage it: kind, keywords, counts, runs, first/last seen and samples.
 
 SAMPLES_KEPT = 5
+# A longer message (a whole pytest log) is sampled by its headline: samples fill the
+# admin, the API, backlog entries and generated tests, five per pattern, and the
+# headline is what the pattern's regex finds.
+SAMPLE_MAX_CHARS = 4000
 KEYWORDS_KEPT = 6
 PATTERN_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -773,6 +777,10 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
     return MiningResult(patterns=patterns, assignments=assignments)
 
 
+def _sample(text: str, headline: str) -> str:
+    return text if len(text) <= SAMPLE_MAX_CHARS else headline
+
+
 def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_regex):
     head_templates = Counter(templates[i][: headlines[i][1]] for i in indexes)
     template = head_templates.most_common(1)[0][0]
@@ -790,8 +798,9 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
         regex = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
     samples: list[str] = []
     for i in indexes:
-        if messages[i].text not in samples:
-            samples.append(messages[i].text)
+        sample = _sample(messages[i].text, headlines[i][2])
+        if sample not in samples:
+            samples.append(sample)
             if len(samples) == SAMPLES_KEPT:
                 break
     moments = [messages[i].created_at for i in indexes if messages[i].created_at is not None]

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from autopack_site.testing import subprocess_env
-from patterns import codegen
+from patterns import codegen, mining
 from patterns.mining import FailureMessage, mine
 
 HOSTILE = [
@@ -110,3 +110,26 @@ def test_new_files_get_the_usual_permissions_and_updates_keep_theirs(tmp_path):
         assert not list(tmp_path.rglob("*.tmp"))  # no temporary file is left behind
     finally:
         os.umask(umask)
+
+
+def test_huge_messages_are_sampled_by_their_headline_and_their_tests_pass(tmp_path):
+    log = "\n".join(f"tests/test_{n}.py::test_case PASSED" for n in range(3000))
+    huge = [
+        f"{log}\nE   ModuleNotFoundError: No module named 'tiktoken'\n{log}",
+        f"{log}\nE   ModuleNotFoundError: No module named 'tiktoken'\nFAILED (errors=1)",
+        "error: patch failed: src/a.py:1 " + "context " * 20_000,
+        "error: patch failed: src/b.py:2 " + "context " * 20_000,
+        "error: patch failed: src/c.py:3 " + "context " * 20_000,
+    ]
+    result, dirs, _ = _generate(tmp_path, huge + OTHERS)
+    samples = [sample for pattern in result.patterns for sample in pattern.samples]
+    assert max(map(len, samples)) <= mining.SAMPLE_MAX_CHARS
+    assert "ModuleNotFoundError: No module named 'tiktoken'" in samples
+    generated = [path for folder in dirs.values() for path in folder.iterdir()]
+    assert max(path.stat().st_size for path in generated) < 100_000
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
+         str(dirs["tests"])],
+        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
+        timeout=120, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
