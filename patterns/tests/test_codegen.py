@@ -32,14 +32,19 @@ def _generate(tmp_path, texts, *, dry_run=False):
     return result, dirs, statuses
 
 
+def _run_pytest(tests_dir, *, cwd):
+    """The generated tests, run as a human would: pytest in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
+         str(tests_dir)],
+        cwd=cwd, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
+        timeout=120, check=False)
+
+
 def test_generated_tests_pass_in_a_subprocess_and_hostile_messages_stay_inert(tmp_path):
     result, dirs, statuses = _generate(tmp_path, HOSTILE + OTHERS)
     assert {status for _, status in statuses} == {"created"} and len(statuses) == 6
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
-         str(dirs["tests"])],
-        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
-        timeout=120, check=False)
+    completed = _run_pytest(dirs["tests"], cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert " passed" in completed.stdout and "failed" not in completed.stdout
     assert not (tmp_path / "PWNED").exists() and not any(tmp_path.rglob("PWNED"))
@@ -52,11 +57,7 @@ def test_tests_find_their_detector_wherever_the_directories_are(tmp_path):
     _, dirs, _ = _generate(tmp_path / "first", OTHERS)
     moved = tmp_path / "elsewhere"
     os.rename(tmp_path / "first", moved)
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
-         str(moved / "tests")],
-        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
-        timeout=120, check=False)
+    completed = _run_pytest(moved / "tests", cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
@@ -127,9 +128,5 @@ def test_huge_messages_are_sampled_by_their_headline_and_their_tests_pass(tmp_pa
     assert "ModuleNotFoundError: No module named 'tiktoken'" in samples
     generated = [path for folder in dirs.values() for path in folder.iterdir()]
     assert max(path.stat().st_size for path in generated) < 100_000
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
-         str(dirs["tests"])],
-        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
-        timeout=120, check=False)
+    completed = _run_pytest(dirs["tests"], cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
