@@ -116,7 +116,7 @@ class ABTestResultAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         # Only a well-formed id reaches the query: anything else (a NUL, which
-        # PostgreSQL text cannot hold) is a 404, not a 500.
+        # PostgreSQL text cannot hold) is an unknown admin URL, not a 500.
         summary = re_path(
             rf"^summary/(?P<test_id>{IDENTIFIER_PATTERN})/$",
             self.admin_site.admin_view(self.summary_view),

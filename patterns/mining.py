@@ -777,10 +777,6 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
     return MiningResult(patterns=patterns, assignments=assignments)
 
 
-def _sample(text: str, headline: str) -> str:
-    return text if len(text) <= SAMPLE_MAX_CHARS else headline
-
-
 def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_regex):
     head_templates = Counter(templates[i][: headlines[i][1]] for i in indexes)
     template = head_templates.most_common(1)[0][0]
@@ -798,7 +794,8 @@ def _build_pattern(pattern_id, indexes, messages, templates, headlines, stored_r
         regex = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
     samples: list[str] = []
     for i in indexes:
-        sample = _sample(messages[i].text, headlines[i][2])
+        whole = messages[i].text
+        sample = whole if len(whole) <= SAMPLE_MAX_CHARS else headlines[i][2]
         if sample not in samples:
             samples.append(sample)
             if len(samples) == SAMPLES_KEPT:

@@ -4,10 +4,10 @@ from django.urls import path, re_path
 
 from metrics.api import executor_views as views
 from metrics.api.consolidated_views import ConsolidatedMetricsView
-from metrics.api.views import RUN_ID_PATTERN
+from metrics.models import IDENTIFIER_PATTERN
 
-RUN = rf"(?P<run_id>{RUN_ID_PATTERN})"
-PHASE = rf"(?P<phase_id>{RUN_ID_PATTERN})"
+RUN = rf"(?P<run_id>{IDENTIFIER_PATTERN})"
+PHASE = rf"(?P<phase_id>{IDENTIFIER_PATTERN})"
 
 urlpatterns = [
     path("runs/start", views.RunStartView.as_view(), name="executor-run-start"),

@@ -2,7 +2,8 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from metrics.api.consolidated_views import ConsolidatedMetricsView, DailyMetricsView
-from metrics.api.views import RUN_ID_PATTERN, PhaseDetailView, RunViewSet
+from metrics.api.views import PhaseDetailView, RunViewSet
+from metrics.models import IDENTIFIER_PATTERN
 
 router = SimpleRouter()
 router.register("runs", RunViewSet, basename="run")
@@ -10,12 +11,12 @@ router.register("runs", RunViewSet, basename="run")
 urlpatterns = [
     *router.urls,
     re_path(
-        rf"^runs/(?P<run_id>{RUN_ID_PATTERN})/phases/(?P<phase_id>{RUN_ID_PATTERN})/$",
+        rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/phases/(?P<phase_id>{IDENTIFIER_PATTERN})/$",
         PhaseDetailView.as_view(),
         name="run-phase-detail",
     ),
     re_path(
-        rf"^runs/(?P<run_id>{RUN_ID_PATTERN})/consolidated-metrics/$",
+        rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/consolidated-metrics/$",
         ConsolidatedMetricsView.as_view(),
         name="run-consolidated-metrics",
     ),

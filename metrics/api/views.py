@@ -15,8 +15,6 @@ from metrics.api.filters import EventFilter, RunFilter
 from metrics.api.ledger_validation import ledger_batch_validate
 from metrics.models import IDENTIFIER_PATTERN, Run
 
-RUN_ID_PATTERN = IDENTIFIER_PATTERN
-
 
 def ensure_phase6_metrics_enabled() -> None:
     """Refuse ledger writes while the Phase 6 kill switch is OFF (nothing is stored)."""
@@ -48,7 +46,7 @@ class RunViewSet(
     """Runs with their tiers and phases."""
 
     queryset = Run.objects.none()
-    lookup_value_regex = RUN_ID_PATTERN
+    lookup_value_regex = IDENTIFIER_PATTERN
     filter_backends = [DjangoFilterBackend]
     filterset_class = RunFilter
 
