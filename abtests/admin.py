@@ -33,13 +33,27 @@ class ABTestResultAdmin(admin.ModelAdmin):
     list_select_related = ["control_run", "treatment_run"]
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["test_id", "control", "treatment", "validity", "created_at",
-                           "created_by"]}),
-        ("Validity", {"fields": ["validity_errors_list", "validity_warnings_list",
-                                 "control_commit_sha", "treatment_commit_sha",
-                                 "control_model_hash", "treatment_model_hash"]}),
-        ("Comparison (treatment − control)", {"fields": ["comparison", "time_delta_seconds",
-                                                         "success_rate_delta_pp"]}),
+        (
+            None,
+            {"fields": ["test_id", "control", "treatment", "validity", "created_at", "created_by"]},
+        ),
+        (
+            "Validity",
+            {
+                "fields": [
+                    "validity_errors_list",
+                    "validity_warnings_list",
+                    "control_commit_sha",
+                    "treatment_commit_sha",
+                    "control_model_hash",
+                    "treatment_model_hash",
+                ]
+            },
+        ),
+        (
+            "Comparison (treatment − control)",
+            {"fields": ["comparison", "time_delta_seconds", "success_rate_delta_pp"]},
+        ),
     ]
 
     def has_add_permission(self, request) -> bool:
@@ -88,26 +102,35 @@ class ABTestResultAdmin(admin.ModelAdmin):
     def _bullets(messages: list[str]):
         if not messages:
             return ""
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>",
-                                                           ((m,) for m in messages)))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((m,) for m in messages))
+        )
 
     @admin.display(description="tokens by category")
     def comparison(self, obj: ABTestResult):
         rows = [
-            (name, obj.control_tokens.get(name, 0), obj.treatment_tokens.get(name, 0),
-             getattr(obj, f"{name}_delta"))
+            (
+                name,
+                obj.control_tokens.get(name, 0),
+                obj.treatment_tokens.get(name, 0),
+                getattr(obj, f"{name}_delta"),
+            )
             for name in TOKEN_CATEGORIES
         ]
-        rows.append(("total_tokens", obj.control_total_tokens, obj.treatment_total_tokens,
-                     obj.token_delta))
-        rows.append(("phases complete / countable",
-                     f"{obj.control_phases_complete} / "
-                     f"{obj.control_phases_total - obj.control_phases_skipped}",
-                     f"{obj.treatment_phases_complete} / "
-                     f"{obj.treatment_phases_total - obj.treatment_phases_skipped}", ""))
-        body = format_html_join(
-            "", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+        rows.append(
+            ("total_tokens", obj.control_total_tokens, obj.treatment_total_tokens, obj.token_delta)
         )
+        rows.append(
+            (
+                "phases complete / countable",
+                f"{obj.control_phases_complete} / "
+                f"{obj.control_phases_total - obj.control_phases_skipped}",
+                f"{obj.treatment_phases_complete} / "
+                f"{obj.treatment_phases_total - obj.treatment_phases_skipped}",
+                "",
+            )
+        )
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html(
             '<table class="ab-comparison"><thead><tr><th></th><th>control</th>'
             "<th>treatment</th><th>delta</th></tr></thead><tbody>{}</tbody></table>",
@@ -129,9 +152,13 @@ class ABTestResultAdmin(admin.ModelAdmin):
         summary = selectors.experiment_summary(test_id)
         total = summary.token_deltas["token_delta"]
         chart = charts.delta_chart(
-            [(f"{p['control_run']} → {p['treatment_run']}", p["token_delta"])
-             for p in summary.pair_token_deltas],
-            total["mean"], total["ci_low"], total["ci_high"],
+            [
+                (f"{p['control_run']} → {p['treatment_run']}", p["token_delta"])
+                for p in summary.pair_token_deltas
+            ],
+            total["mean"],
+            total["ci_low"],
+            total["ci_high"],
         )
         context = {
             **self.admin_site.each_context(request),

@@ -27,8 +27,9 @@ class DeltaChart:
     ci_height: float | None
 
 
-def delta_chart(deltas: list[tuple[str, int]], mean: float | None, low: float | None,
-                high: float | None) -> DeltaChart:
+def delta_chart(
+    deltas: list[tuple[str, int]], mean: float | None, low: float | None, high: float | None
+) -> DeltaChart:
     """Lay out one bar per pair (token delta) around zero, with the mean and its CI band."""
     values = [value for _, value in deltas] + [v for v in (mean, low, high) if v is not None]
     top = max([0.0, *values])
@@ -43,15 +44,17 @@ def delta_chart(deltas: list[tuple[str, int]], mean: float | None, low: float | 
     bars = []
     for index, (label, value) in enumerate(deltas):
         y_value, y_zero = y(value), y(0.0)
-        bars.append(Bar(
-            x=MARGIN + index * slot + slot * 0.15,
-            y=min(y_value, y_zero),
-            width=slot * 0.7,
-            height=max(abs(y_zero - y_value), 1.0),
-            label=label,
-            value=value,
-            positive=value >= 0,
-        ))
+        bars.append(
+            Bar(
+                x=MARGIN + index * slot + slot * 0.15,
+                y=min(y_value, y_zero),
+                width=slot * 0.7,
+                height=max(abs(y_zero - y_value), 1.0),
+                label=label,
+                value=value,
+                positive=value >= 0,
+            )
+        )
     ci_top = y(high) if high is not None else None
     return DeltaChart(
         width=WIDTH,

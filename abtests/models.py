@@ -87,10 +87,14 @@ class ABTestResult(models.Model):
 
     @property
     def control_success_rate(self) -> float | None:
-        return success_rate(self.control_phases_complete, self.control_phases_total,
-                            self.control_phases_skipped)
+        return success_rate(
+            self.control_phases_complete, self.control_phases_total, self.control_phases_skipped
+        )
 
     @property
     def treatment_success_rate(self) -> float | None:
-        return success_rate(self.treatment_phases_complete, self.treatment_phases_total,
-                            self.treatment_phases_skipped)
+        return success_rate(
+            self.treatment_phases_complete,
+            self.treatment_phases_total,
+            self.treatment_phases_skipped,
+        )

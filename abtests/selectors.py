@@ -34,15 +34,27 @@ def _scaled(value: float | None, factor: float = 1.0) -> float | None:
 
 
 def _interval_dict(interval: stats.Interval) -> dict:
-    return {"mean": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
-            "n": interval.n}
+    return {
+        "mean": interval.estimate,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "n": interval.n,
+    }
 
 
 SUMMARY_FIELDS = (
-    "id", "is_valid", "control_run_id", "treatment_run_id", "time_delta_seconds",
+    "id",
+    "is_valid",
+    "control_run_id",
+    "treatment_run_id",
+    "time_delta_seconds",
     *DELTA_FIELDS,
-    "control_phases_complete", "control_phases_total", "control_phases_skipped",
-    "treatment_phases_complete", "treatment_phases_total", "treatment_phases_skipped",
+    "control_phases_complete",
+    "control_phases_total",
+    "control_phases_skipped",
+    "treatment_phases_complete",
+    "treatment_phases_total",
+    "treatment_phases_skipped",
 )
 
 
@@ -61,11 +73,13 @@ def experiment_summary_of(test_id: str, rows: list[dict]) -> ExperimentSummary:
     }
     # Success rate: phase counts pooled over the valid pairs, per arm.
     control_complete = sum(row["control_phases_complete"] for row in valid)
-    control_countable = sum(row["control_phases_total"] - row["control_phases_skipped"]
-                            for row in valid)
+    control_countable = sum(
+        row["control_phases_total"] - row["control_phases_skipped"] for row in valid
+    )
     treatment_complete = sum(row["treatment_phases_complete"] for row in valid)
-    treatment_countable = sum(row["treatment_phases_total"] - row["treatment_phases_skipped"]
-                              for row in valid)
+    treatment_countable = sum(
+        row["treatment_phases_total"] - row["treatment_phases_skipped"] for row in valid
+    )
     difference = stats.newcombe_interval(
         treatment_complete, treatment_countable, control_complete, control_countable
     )
@@ -87,8 +101,12 @@ def experiment_summary_of(test_id: str, rows: list[dict]) -> ExperimentSummary:
         success_rate_delta=success,
         mean_time_delta_seconds=sum(times) / len(times) if times else None,
         pair_token_deltas=[
-            {"id": row["id"], "control_run": row["control_run_id"],
-             "treatment_run": row["treatment_run_id"], "token_delta": row["token_delta"]}
+            {
+                "id": row["id"],
+                "control_run": row["control_run_id"],
+                "treatment_run": row["treatment_run_id"],
+                "token_delta": row["token_delta"],
+            }
             for row in valid
         ],
     )

@@ -56,8 +56,10 @@ def validity_check(
     errors: list[str] = []
     if control.pk == treatment.pk:
         errors.append("control and treatment are the same run")
-    for label, field in (("git_commit_sha", "git_commit_sha"),
-                         ("model_mapping_hash", "model_mapping_hash")):
+    for label, field in (
+        ("git_commit_sha", "git_commit_sha"),
+        ("model_mapping_hash", "model_mapping_hash"),
+    ):
         control_value, treatment_value = getattr(control, field), getattr(treatment, field)
         if not control_value:
             errors.append(f"control run has no {label}")
@@ -128,7 +130,8 @@ def ab_result_analyze(
         is_valid=not errors,
         validity_errors=errors,
         validity_warnings=warnings,
-        token_delta=treatment_figures.tokens["total_tokens"] - control_figures.tokens["total_tokens"],
+        token_delta=treatment_figures.tokens["total_tokens"]
+        - control_figures.tokens["total_tokens"],
         time_delta_seconds=time_delta,
         success_rate_delta=success_delta,
         control_total_tokens=control_figures.tokens["total_tokens"],

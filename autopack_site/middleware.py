@@ -27,11 +27,15 @@ class RejectNullCharactersMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query:
-            refused = [name for name, values in request.GET.lists()
-                       if "\x00" in name or any("\x00" in value for value in values)]
+            refused = [
+                name
+                for name, values in request.GET.lists()
+                if "\x00" in name or any("\x00" in value for value in values)
+            ]
             if refused:
                 if not is_machine_path(request):
                     raise NullCharacterInQuery(f"NUL in query parameters {refused!r}")
-                return JsonResponse({name: [NULL_CHARACTER_MESSAGE] for name in refused},
-                                    status=400)
+                return JsonResponse(
+                    {name: [NULL_CHARACTER_MESSAGE] for name in refused}, status=400
+                )
         return self.get_response(request)

@@ -53,7 +53,9 @@ def _single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
     return [
         name
         for name, info in constraints.items()
-        if info["index"] and not info["unique"] and not info["primary_key"]
+        if info["index"]
+        and not info["unique"]
+        and not info["primary_key"]
         and info["columns"] == [column]
     ]
 

@@ -21,7 +21,9 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    re_path(r"^dashboard/ab-results/?$", DashboardABResultsView.as_view(), name="dashboard-ab-results"),
+    re_path(
+        r"^dashboard/ab-results/?$", DashboardABResultsView.as_view(), name="dashboard-ab-results"
+    ),
     path("", include("metrics.api.executor_urls")),
 ]
 

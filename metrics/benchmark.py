@@ -94,8 +94,13 @@ def _build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, 
         phase_count = {run_ids[0]: 100, run_ids[1]: PHASES_PER_RUN}
         Phase.objects.bulk_create(
             [
-                Phase(run_id=run_id, tier_id=tiers[run_id], phase_id=f"p{number}",
-                      phase_index=number, state=Phase.State.COMPLETE)
+                Phase(
+                    run_id=run_id,
+                    tier_id=tiers[run_id],
+                    phase_id=f"p{number}",
+                    phase_index=number,
+                    state=Phase.State.COMPLETE,
+                )
                 for run_id in run_ids
                 for number in range(phase_count.get(run_id, PHASES_PER_RUN))
             ],
@@ -104,8 +109,8 @@ def _build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, 
     progress(f"created {runs:,} runs and their phases")
 
     phases: dict[str, list[int]] = {}
-    for run_id, phase_pk in Phase.objects.filter(run_id__in=run_ids).order_by("pk").values_list(
-        "run_id", "pk"
+    for run_id, phase_pk in (
+        Phase.objects.filter(run_id__in=run_ids).order_by("pk").values_list("run_id", "pk")
     ):
         phases.setdefault(run_id, []).append(phase_pk)
     targets = {run_ids[0]: BIG_RUN_ROWS, run_ids[1]: SMALL_RUN_ROWS}
@@ -119,9 +124,21 @@ def _build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, 
             attempt = row_number // len(run_phases) + 1
             # Spread over 60 days so that retention has old rows to roll up.
             created = now - timedelta(minutes=(index * 7919 + row_number * 13) % (60 * 24 * 60))
-            pending.append((run_id, phase_pk, attempt, row_number % 500, row_number % 50,
-                            row_number % 7, 1000 + row_number % 900, "bench-model", 1.0,
-                            created, created))
+            pending.append(
+                (
+                    run_id,
+                    phase_pk,
+                    attempt,
+                    row_number % 500,
+                    row_number % 50,
+                    row_number % 7,
+                    1000 + row_number % 900,
+                    "bench-model",
+                    1.0,
+                    created,
+                    created,
+                )
+            )
     # The ledger is append-only in time: insert in created_at order so primary
     # keys follow time, as in production (retention then deletes old pk ranges).
     pending.sort(key=lambda row: row[-1])
@@ -168,14 +185,22 @@ def _ingest(client: Client, total_rows: int) -> float:
     batch_number = 0
     while sent < total_rows:
         batch = [
-            {"phase_id": f"p{i % 100}", "attempt": batch_number * 100 + i // 100 + 1,
-             "retrieval_tokens": i % 300, "second_opinion_tokens": i % 40,
-             "evidence_request_tokens": i % 9, "base_tokens": 1000 + i, "model": "bench-model"}
+            {
+                "phase_id": f"p{i % 100}",
+                "attempt": batch_number * 100 + i // 100 + 1,
+                "retrieval_tokens": i % 300,
+                "second_opinion_tokens": i % 40,
+                "evidence_request_tokens": i % 9,
+                "base_tokens": 1000 + i,
+                "model": "bench-model",
+            }
             for i in range(min(INGEST_BATCH, total_rows - sent))
         ]
         response = client.post(url, json.dumps(batch), content_type="application/json")
         if response.status_code != 201:
-            raise RuntimeError(f"ingestion answered {response.status_code}: {response.content[:200]}")
+            raise RuntimeError(
+                f"ingestion answered {response.status_code}: {response.content[:200]}"
+            )
         sent += len(batch)
         batch_number += 1
     return sent / (time.perf_counter() - started)

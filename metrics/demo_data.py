@@ -18,8 +18,21 @@ from metrics.models import DashboardEvent, Phase, PhaseMetrics, Run, Tier
 
 EventType = DashboardEvent.EventType
 
-MODULES = ["executor", "governed_apply", "llm_service", "memory/retrieval", "dashboard", "ci/pytest_runner"]
-PACKAGES = ["qdrant_client", "tiktoken", "autopack.phase6", "sentence_transformers", "pydantic_settings"]
+MODULES = [
+    "executor",
+    "governed_apply",
+    "llm_service",
+    "memory/retrieval",
+    "dashboard",
+    "ci/pytest_runner",
+]
+PACKAGES = [
+    "qdrant_client",
+    "tiktoken",
+    "autopack.phase6",
+    "sentence_transformers",
+    "pydantic_settings",
+]
 MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "gpt-5", "glm-4.6"]
 BRANCHES = ["main", "phase6-telemetry", "consolidated-metrics"]
 COMMITS = ["3f9a2c1d0b7e4a5f8c6d2e1b0a9f8e7d6c5b4a39", "9b1e7d3c5a2f4e6b8d0c1a3e5f7b9d2c4e6a8b01"]
@@ -104,11 +117,17 @@ def _phase_states_for(run_state: str, phase_count: int, rng: random.Random) -> l
         return [done] * (phase_count - 1) + [rng.choice([done, Phase.State.SKIPPED])]
     if run_state.startswith("DONE_FAILED_"):
         failed_at = rng.randrange(phase_count)
-        return [done] * failed_at + [Phase.State.FAILED] + [Phase.State.SKIPPED] * (
-            phase_count - failed_at - 1
+        return (
+            [done] * failed_at
+            + [Phase.State.FAILED]
+            + [Phase.State.SKIPPED] * (phase_count - failed_at - 1)
         )
-    if run_state in (Run.State.PHASE_EXECUTION, Run.State.GATE, Run.State.CI_RUNNING,
-                     Run.State.SNAPSHOT_CREATED):
+    if run_state in (
+        Run.State.PHASE_EXECUTION,
+        Run.State.GATE,
+        Run.State.CI_RUNNING,
+        Run.State.SNAPSHOT_CREATED,
+    ):
         running = rng.randrange(phase_count)
         current = {
             Run.State.GATE: Phase.State.GATE,
@@ -147,8 +166,12 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
         else:
             state = rng.choice(states + Run.State.failed())
         created_at = now - timedelta(days=rng.uniform(0, 60))
-        started = state not in (Run.State.QUEUED, Run.State.PLAN_BOOTSTRAP, Run.State.RUN_CREATED,
-                                Run.State.PHASE_QUEUEING)
+        started = state not in (
+            Run.State.QUEUED,
+            Run.State.PLAN_BOOTSTRAP,
+            Run.State.RUN_CREATED,
+            Run.State.PHASE_QUEUEING,
+        )
         started_at = created_at + timedelta(minutes=rng.uniform(1, 10)) if started else None
         completed_at = (
             started_at + timedelta(minutes=rng.uniform(5, 110))
@@ -170,7 +193,10 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
             git_commit_sha=None if index % 17 == 16 else commit,
             git_branch=rng.choice(BRANCHES),
             model_mapping_hash=MODEL_HASHES[0] if rng.random() < 0.85 else MODEL_HASHES[1],
-            feature_flags={"phase6_metrics": index % 2 == 0, "consolidated_metrics": index % 4 == 0},
+            feature_flags={
+                "phase6_metrics": index % 2 == 0,
+                "consolidated_metrics": index % 4 == 0,
+            },
         )
         run_objects.append(run)
 
@@ -178,8 +204,13 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
     for run in run_objects:
         tier_count = rng.randint(1, 2)
         tiers = [
-            Tier(run=run, tier_id=f"T{number + 1}", tier_index=number, name=f"Tier {number + 1}",
-                 created_at=run.created_at)
+            Tier(
+                run=run,
+                tier_id=f"T{number + 1}",
+                tier_index=number,
+                name=f"Tier {number + 1}",
+                created_at=run.created_at,
+            )
             for number in range(tier_count)
         ]
         new_tiers.extend(tiers)
@@ -198,8 +229,11 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
             attempts = rng.randint(1, 3) if phase_state != Phase.State.QUEUED else 0
             # A failed phase fails the same way on each attempt, with different details.
             kind = rng.randrange(FAILURE_KINDS)
-            failures = ([_failure(rng, kind) for _ in range(attempts)]
-                        if phase_state == Phase.State.FAILED else [])
+            failures = (
+                [_failure(rng, kind) for _ in range(attempts)]
+                if phase_state == Phase.State.FAILED
+                else []
+            )
             failure = failures[-1] if failures else None
             failure_for_run = failure or failure_for_run
             phase = Phase(
@@ -212,7 +246,10 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
                 task_category=category,
                 complexity=rng.choice(["low", "medium", "high"]),
                 builder_mode=rng.choice(["tweak_light", "scaffolding_heavy", "default"]),
-                scope={"paths": [f"src/autopack/{rng.choice(MODULES)}.py"], "read_only_context": []},
+                scope={
+                    "paths": [f"src/autopack/{rng.choice(MODULES)}.py"],
+                    "read_only_context": [],
+                },
                 builder_attempts=attempts,
                 last_failure_reason=failure.message if failure else "",
                 created_at=run.created_at,
@@ -245,20 +282,32 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
         if failures:
             for attempt, failure in enumerate(failures, start=1):
                 events.append(
-                    DashboardEvent(run_id=phase.run_id, phase=phase,
-                                   event_type=failure.event_type, message=failure.message,
-                                   created_at=moment + timedelta(minutes=attempt))
+                    DashboardEvent(
+                        run_id=phase.run_id,
+                        phase=phase,
+                        event_type=failure.event_type,
+                        message=failure.message,
+                        created_at=moment + timedelta(minutes=attempt),
+                    )
                 )
             events.append(
-                DashboardEvent(run_id=phase.run_id, phase=phase, event_type=EventType.PHASE_FAILED,
-                               message=failures[-1].message,
-                               created_at=moment + timedelta(minutes=len(failures)))
+                DashboardEvent(
+                    run_id=phase.run_id,
+                    phase=phase,
+                    event_type=EventType.PHASE_FAILED,
+                    message=failures[-1].message,
+                    created_at=moment + timedelta(minutes=len(failures)),
+                )
             )
         elif phase.state == Phase.State.COMPLETE:
             events.append(
-                DashboardEvent(run_id=phase.run_id, phase=phase,
-                               event_type=EventType.PHASE_COMPLETE,
-                               message=f"Phase {phase.phase_id} complete", created_at=moment)
+                DashboardEvent(
+                    run_id=phase.run_id,
+                    phase=phase,
+                    event_type=EventType.PHASE_COMPLETE,
+                    message=f"Phase {phase.phase_id} complete",
+                    created_at=moment,
+                )
             )
     PhaseMetrics.objects.bulk_create(ledger, batch_size=1000)
     DashboardEvent.objects.bulk_create(events, batch_size=1000)

@@ -76,8 +76,9 @@ def check_database(alias: str = "default") -> Check:
     except DatabaseError as exc:
         # Drop the broken connection so the next request reconnects.
         connection.close_if_unusable_or_obsolete()
-        return Check("database:responseTime", FAIL, None, "ms", "datastore",
-                     output=type(exc).__name__)
+        return Check(
+            "database:responseTime", FAIL, None, "ms", "datastore", output=type(exc).__name__
+        )
     return Check("database:responseTime", PASS, _elapsed_ms(started), "ms", "datastore")
 
 
@@ -87,10 +88,12 @@ def check_migrations(alias: str = "default") -> Check:
         executor = MigrationExecutor(connections[alias])
         pending = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     except DatabaseError as exc:
-        return Check("migrations:pending", FAIL, None, "migrations", "datastore",
-                     output=type(exc).__name__)
-    return Check("migrations:pending", PASS if pending == 0 else FAIL, pending, "migrations",
-                 "datastore")
+        return Check(
+            "migrations:pending", FAIL, None, "migrations", "datastore", output=type(exc).__name__
+        )
+    return Check(
+        "migrations:pending", PASS if pending == 0 else FAIL, pending, "migrations", "datastore"
+    )
 
 
 def check_broker(url: str) -> Check:
@@ -112,8 +115,15 @@ def check_broker(url: str) -> Check:
                 if not reply.startswith((b"+PONG", b"-NOAUTH")):
                     raise OSError("unexpected reply")
     except OSError as exc:
-        return Check("broker:connection", WARN, None, "ms", "component", required=False,
-                     output=type(exc).__name__)
+        return Check(
+            "broker:connection",
+            WARN,
+            None,
+            "ms",
+            "component",
+            required=False,
+            output=type(exc).__name__,
+        )
     return Check("broker:connection", PASS, _elapsed_ms(started), "ms", required=False)
 
 
@@ -125,8 +135,9 @@ def check_qdrant(host: str, port: int) -> Check:
         with urllib.request.urlopen(url, timeout=OPTIONAL_TIMEOUT_SECONDS) as response:
             healthy = response.status == 200
     except (OSError, urllib.error.URLError) as exc:
-        return Check("qdrant:connection", WARN, None, "ms", required=False,
-                     output=type(exc).__name__)
+        return Check(
+            "qdrant:connection", WARN, None, "ms", required=False, output=type(exc).__name__
+        )
     status = PASS if healthy else WARN
     return Check("qdrant:connection", status, _elapsed_ms(started), "ms", required=False)
 
@@ -145,8 +156,16 @@ def readiness_checks() -> list[Check]:
     if database.status == PASS:
         checks.append(check_migrations())
     else:
-        checks.append(Check("migrations:pending", FAIL, None, "migrations", "datastore",
-                            output="database unreachable"))
+        checks.append(
+            Check(
+                "migrations:pending",
+                FAIL,
+                None,
+                "migrations",
+                "datastore",
+                output="database unreachable",
+            )
+        )
     if settings.CELERY_BROKER_URL:
         checks.append(check_broker(settings.CELERY_BROKER_URL))
     if settings.QDRANT_HOST:

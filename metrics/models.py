@@ -151,7 +151,9 @@ class Tier(models.Model):
     class Meta:
         ordering = ["run_id", "tier_index", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "tier_id"], name="metrics_tier_unique_id_in_run"),
+            models.UniqueConstraint(
+                fields=["run", "tier_id"], name="metrics_tier_unique_id_in_run"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -375,6 +377,8 @@ class UTCDate(models.Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return self.as_sql(
-            compiler, connection, template="((%(expressions)s) AT TIME ZONE 'UTC')::date",
+            compiler,
+            connection,
+            template="((%(expressions)s) AT TIME ZONE 'UTC')::date",
             **extra_context,
         )

@@ -22,9 +22,9 @@ HOT_QUERIES = {
     "consolidated ledger totals": (selectors.ledger_totals_query, "metrics_ledger_run_created"),
     "consolidated phase counts": (selectors.run_rollup_query, "metrics_phase_run_state"),
     "retention scan": (
-        lambda run_id: PhaseMetrics.objects.filter(created_at__lt=timezone.now())
-        .order_by()
-        .values("pk"),
+        lambda run_id: (
+            PhaseMetrics.objects.filter(created_at__lt=timezone.now()).order_by().values("pk")
+        ),
         "metrics_ledger_created",
     ),
 }

@@ -80,9 +80,9 @@ def metrics_retention_run(
         with transaction.atomic():
             # Batches follow the primary key; the next starts after the last one.
             pks = list(
-                old_rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[
-                    :batch_size
-                ]
+                old_rows.filter(pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
             )
             if not pks:
                 break

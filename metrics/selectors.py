@@ -67,7 +67,11 @@ def ledger_rows_for_run(run: Run) -> QuerySet[PhaseMetrics]:
 
 
 def events_for_run(run: Run) -> QuerySet[DashboardEvent]:
-    return DashboardEvent.objects.filter(run=run).select_related("phase").order_by("-created_at", "-id")
+    return (
+        DashboardEvent.objects.filter(run=run)
+        .select_related("phase")
+        .order_by("-created_at", "-id")
+    )
 
 
 def run_for_executor_get(run_id: str) -> Run:
@@ -142,14 +146,13 @@ def run_rollup_query(run_id: str) -> QuerySet:
     phases = Phase.objects.filter(run=OuterRef("pk")).order_by().values("run")
     # Probes metrics_ledger_one_row_per_attempt once per phase instead of
     # counting distinct phases over every ledger row.
-    phases_with_rows = phases.filter(
-        Exists(PhaseMetrics.objects.filter(phase=OuterRef("pk")))
-    )
+    phases_with_rows = phases.filter(Exists(PhaseMetrics.objects.filter(phase=OuterRef("pk"))))
 
     def scalar(queryset, expression) -> Coalesce:
         return Coalesce(
-            Subquery(queryset.annotate(value=expression).values("value"),
-                     output_field=BigIntegerField()),
+            Subquery(
+                queryset.annotate(value=expression).values("value"), output_field=BigIntegerField()
+            ),
             0,
         )
 
@@ -289,7 +292,10 @@ def daily_totals(
         ledger, summaries = ledger.filter(run_id=run_id), summaries.filter(run_id=run_id)
     if date_from:
         start = datetime.combine(date_from, time.min, tzinfo=dt_timezone.utc)
-        ledger, summaries = ledger.filter(created_at__gte=start), summaries.filter(date__gte=date_from)
+        ledger, summaries = (
+            ledger.filter(created_at__gte=start),
+            summaries.filter(date__gte=date_from),
+        )
     if date_to:
         summaries = summaries.filter(date__lte=date_to)
         if date_to < date.max:  # the day after 9999-12-31 does not exist: no bound then
@@ -301,8 +307,8 @@ def daily_totals(
         .values("day")
         .annotate(**_sums(), rows=Count("id"))
     )
-    rolled = summaries.order_by().values("date").annotate(
-        **_sums(), rows=Coalesce(Sum("row_count"), 0)
+    rolled = (
+        summaries.order_by().values("date").annotate(**_sums(), rows=Coalesce(Sum("row_count"), 0))
     )
     by_day: dict[date, dict] = {}
     for entry in [*({**r, "date": r.pop("day")} for r in raw), *rolled]:

@@ -249,7 +249,12 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
 
 
 LEDGER_INSERT_COLUMNS = (
-    "run_id", "phase_id", "attempt", *LEDGER_VALUE_FIELDS, "created_at", "updated_at"
+    "run_id",
+    "phase_id",
+    "attempt",
+    *LEDGER_VALUE_FIELDS,
+    "created_at",
+    "updated_at",
 )
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 

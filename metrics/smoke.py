@@ -82,21 +82,37 @@ def run_smoke_checks(
     record(_expect("openapi schema", client.request("GET", "/api/schema/"), 200))
 
     if not client.api_key:
-        record(_expect("runs (auth enforced)", client.request("GET", "/api/v1/runs/?limit=1"), 401,
-                       "no --api-key: authenticated checks skipped"))
+        record(
+            _expect(
+                "runs (auth enforced)",
+                client.request("GET", "/api/v1/runs/?limit=1"),
+                401,
+                "no --api-key: authenticated checks skipped",
+            )
+        )
         return results
     record(_expect("runs list", client.request("GET", "/api/v1/runs/?limit=1"), 200))
     record(_expect("A/B results list", client.request("GET", "/api/v1/ab-results/?limit=1"), 200))
-    record(_expect("A/B results summary",
-                   client.request("GET", "/api/v1/ab-results/summary/?test_id=smoke-check"), 200))
+    record(
+        _expect(
+            "A/B results summary",
+            client.request("GET", "/api/v1/ab-results/summary/?test_id=smoke-check"),
+            200,
+        )
+    )
     record(_expect("A/B dashboard", client.request("GET", "/dashboard/ab-results"), 200))
     record(_expect("patterns list", client.request("GET", "/api/v1/patterns/?limit=1"), 200))
     match = client.request("POST", "/api/v1/patterns/match", {"message": "smoke check"})
     if match.status == 200 and not isinstance((match.body or {}).get("matches"), list):
         match = HttpReply(-1, match.body, match.elapsed_ms)
     record(_expect("patterns match", match, 200, "answers with a list of matches"))
-    record(_expect("patterns merge suggestions",
-                   client.request("GET", "/api/v1/patterns/merge-suggestions?limit=1"), 200))
+    record(
+        _expect(
+            "patterns merge suggestions",
+            client.request("GET", "/api/v1/patterns/merge-suggestions?limit=1"),
+            200,
+        )
+    )
 
     run_id = f"smoke-check-{uuid.uuid4().hex[:12]}"
     created = client.request(
@@ -111,11 +127,23 @@ def run_smoke_checks(
         record(_expect("executor run view", client.request("GET", f"/runs/{run_id}"), 200))
         record(_expect("run status", client.request("GET", f"/runs/{run_id}/status"), 200))
         phase6_on = bool(switches.get("phase6_metrics"))
-        row = {"phase_id": "smoke-phase", "attempt": 1, "retrieval_tokens": 1,
-               "second_opinion_tokens": 1, "evidence_request_tokens": 1, "base_tokens": 1}
+        row = {
+            "phase_id": "smoke-phase",
+            "attempt": 1,
+            "retrieval_tokens": 1,
+            "second_opinion_tokens": 1,
+            "evidence_request_tokens": 1,
+            "base_tokens": 1,
+        }
         ingest = client.request("POST", f"/api/v1/runs/{run_id}/metrics/", [row])
-        record(_expect("ledger ingestion", ingest, 201 if phase6_on else 503,
-                       f"phase6_metrics {'on' if phase6_on else 'off'} per /health"))
+        record(
+            _expect(
+                "ledger ingestion",
+                ingest,
+                201 if phase6_on else 503,
+                f"phase6_metrics {'on' if phase6_on else 'off'} per /health",
+            )
+        )
         record(_expect("events list", client.request("GET", f"/api/v1/runs/{run_id}/events/"), 200))
         consolidated_on = bool(switches.get("consolidated_metrics"))
         consolidated = client.request("GET", f"/api/v1/runs/{run_id}/consolidated-metrics/")
@@ -129,6 +157,9 @@ def run_smoke_checks(
         record(_expect("consolidated metrics", consolidated, 200 if consolidated_on else 503, note))
         record(_expect("daily metrics", client.request("GET", "/api/v1/metrics/daily/"), 200))
     finally:
-        record(_expect("runs delete (cleanup)", client.request("DELETE", f"/api/v1/runs/{run_id}/"),
-                       204))
+        record(
+            _expect(
+                "runs delete (cleanup)", client.request("DELETE", f"/api/v1/runs/{run_id}/"), 204
+            )
+        )
     return results

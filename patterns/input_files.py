@@ -42,8 +42,9 @@ def _require_text(value: str, name: str, number: int) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
         surrogate = f"U+{ord(value[error.start]):04X}"
-        raise InputFileError(f"line {number}: '{name}' holds a lone surrogate {surrogate}, "
-                             "which is not text") from None
+        raise InputFileError(
+            f"line {number}: '{name}' holds a lone surrogate {surrogate}, which is not text"
+        ) from None
 
 
 def _from_json(line: str, number: int) -> FailureMessage:

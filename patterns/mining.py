@@ -57,9 +57,7 @@ _CHUNK_WITH_DIGIT = re.compile(
 # Trailing punctuation (`…/p11:`, `…/runs/x).`) is the sentence's, not the URL's.
 _URL_HEAD = r"[a-z][a-z0-9+.-]*://[^/\s'\"<>]+"  # scheme and host
 # (`+?`: the host ends where the path, or the sentence, begins.)
-_URL = re.compile(
-    _URL_HEAD + r"?(/[^\s'\"<>?#]*?)?([?#][^\s'\"<>]*?)?(?=[:,.;)]*(?:[\s'\"<>]|$))"
-)
+_URL = re.compile(_URL_HEAD + r"?(/[^\s'\"<>?#]*?)?([?#][^\s'\"<>]*?)?(?=[:,.;)]*(?:[\s'\"<>]|$))")
 _URL_SEGMENT = re.compile(r"[a-z_]+")
 URL_MARKER = "<url>"
 SEGMENT_MARKER = "<seg>"
@@ -82,15 +80,15 @@ _PATH = re.compile(
 )
 # A bare file name is a path too (`Skipping package.json - …`); only common file
 # types count, so dotted names (`os.path`, `self.config`) stay words.
-_FILE_TYPE = (r"\.(?:py|pyi|json|ya?ml|toml|ini|cfg|conf|md|rst|txt|csv|css|s?html?|jsx?|tsx?"
-              r"|lock|sh|ps1|bat|diff|patch|log|sql|xml)(?![\w.$~\\/-])")
+_FILE_TYPE = (
+    r"\.(?:py|pyi|json|ya?ml|toml|ini|cfg|conf|md|rst|txt|csv|css|s?html?|jsx?|tsx?"
+    r"|lock|sh|ps1|bat|diff|patch|log|sql|xml)(?![\w.$~\\/-])"
+)
 _HAS_FILE_TYPE = re.compile(_FILE_TYPE)  # starts with a literal: a fast scan
 _FILE_NAME = re.compile(r"(?<![\w.$~\\/<>-])[\w$~-]+" + _FILE_TYPE)
 # Quoted values are masked, except identifiers: `name 'files' is not defined` and
 # `name 'models' is not defined` are different bugs.
-_QUOTED = re.compile(
-    r"'(?![A-Za-z_][\w.]*')[^'\s]{1,200}'|\"(?![A-Za-z_][\w.]*\")[^\"\s]{1,200}\""
-)
+_QUOTED = re.compile(r"'(?![A-Za-z_][\w.]*')[^'\s]{1,200}'|\"(?![A-Za-z_][\w.]*\")[^\"\s]{1,200}\"")
 # After the digit rule: a unit belongs to its value (`<*> KB`, `<*> ms`), and a
 # weekday or month name before a masked day is part of a date. Both patterns
 # start with literals, which the regex engine scans for quickly.
@@ -141,7 +139,9 @@ def tokenize(text: str) -> tuple[str, ...]:
 # --- multi-line reduction ---------------------------------------------------
 
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in (?P<function>\S+)')
-_EXCEPTION_LINE = re.compile(r"^(?:E\s+)?(?P<exc>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*)$")
+_EXCEPTION_LINE = re.compile(
+    r"^(?:E\s+)?(?P<exc>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*)$"
+)
 _PYTEST_E_LINE = re.compile(r"^E\s{2,}(?P<line>\S.*)$")
 _ERRORISH = re.compile(r"error|fail|exception|denied|refused|timed? ?out|violation", re.I)
 FRAMES_KEPT = 2
@@ -159,7 +159,7 @@ def failure_parts(message: str) -> tuple[str, list[str]]:
     headline, frames = _failure_parts(message)
     if len(headline) > HEADLINE_MAX_CHARS:
         cut = headline.rfind(" ", 0, HEADLINE_MAX_CHARS + 1)
-        headline = headline[:cut if cut > 0 else HEADLINE_MAX_CHARS].rstrip()
+        headline = headline[: cut if cut > 0 else HEADLINE_MAX_CHARS].rstrip()
     return headline, frames
 
 
@@ -170,10 +170,13 @@ def _failure_parts(message: str) -> tuple[str, list[str]]:
     lines = [line for line in lines if line.strip()]
     if len(lines) <= 1:
         return (lines[0].strip() if lines else ""), []
-    exception = next((m.group("exc") for m in map(_EXCEPTION_LINE.match, reversed(lines)) if m), None)
+    exception = next(
+        (m.group("exc") for m in map(_EXCEPTION_LINE.match, reversed(lines)) if m), None
+    )
     if exception is None:
-        exception = next((m.group("line") for m in map(_PYTEST_E_LINE.match, reversed(lines)) if m),
-                         None)
+        exception = next(
+            (m.group("line") for m in map(_PYTEST_E_LINE.match, reversed(lines)) if m), None
+        )
     if exception is not None:
         frames = [match for match in map(_FRAME.match, lines) if match]
         innermost = [
@@ -189,6 +192,7 @@ def _basename(path: str) -> str:
 
 
 # --- grouping -----------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=4096)
 def _wildcard_pattern(value: str) -> re.Pattern:
@@ -365,14 +369,14 @@ def failure_reason(headline: str) -> str:
     # Cheap first-character and substring tests skip the scans for most messages.
     text = headline
     if text[:1] and not text[0].isalnum() and (tags := _LEADING_TAGS.match(text)):
-        text = text[tags.end():] or text
+        text = text[tags.end() :] or text
     if text.startswith("FAILED ") and (node := _PYTEST_NODE.match(text)):
-        text = text[node.end():] or text
+        text = text[node.end() :] or text
     if ": " in text:
-        if (where := _FILE_LINE.match(text)) and text[where.end():]:
-            text = text[where.end():]
-        while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end():].strip():
-            text = text[exception.end():]
+        if (where := _FILE_LINE.match(text)) and text[where.end() :]:
+            text = text[where.end() :]
+        while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end() :].strip():
+            text = text[exception.end() :]
     if text[:1].isdigit() and (summary := _PYTEST_SUMMARY.match(text)):
         text = summary.group("failed")
     if text.startswith("assert "):
@@ -466,8 +470,11 @@ def reasons_for(token_lists: Sequence[TokenList]) -> list[TokenList]:
             continue
         for start in clause_starts:
             suffix = kept[start:]
-            if (not _DECORATION.match(suffix[0]) and len(heads[group_key(suffix)]) >= 2
-                    and _says_something(suffix)):
+            if (
+                not _DECORATION.match(suffix[0])
+                and len(heads[group_key(suffix)]) >= 2
+                and _says_something(suffix)
+            ):
                 reason[kept] = suffix
                 break
     return [reason[cut[tokens][0]] for tokens in token_lists]
@@ -488,7 +495,8 @@ def _wrappers(starts: dict[TokenList, list[int]], heads: dict[str, set[str]]) ->
     <reason>`): what follows them is a reason, never a tail to cut."""
     return {
         group_key(tokens[:start])
-        for tokens, clause_starts in starts.items() for start in clause_starts
+        for tokens, clause_starts in starts.items()
+        for start in clause_starts
         if len(heads[group_key(tokens[start:])]) >= 2 and _says_something(tokens[start:])
     }
 
@@ -517,11 +525,14 @@ def _cut_free_text_tails(
             prefix = group_key(tokens[:start])
             continuations = tails[prefix]
             count = totals[prefix]
-            if (prefix not in wrappers and count >= TAIL_MIN_MESSAGES
-                    and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
-                    and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
-                    and _says_something(tokens[:start])
-                    and _plain_words(tokens[start:]) >= TAIL_MIN_WORDS):
+            if (
+                prefix not in wrappers
+                and count >= TAIL_MIN_MESSAGES
+                and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
+                and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
+                and _says_something(tokens[:start])
+                and _plain_words(tokens[start:]) >= TAIL_MIN_WORDS
+            ):
                 cut[tokens] = (tokens[:start], clause_starts[:index])
                 break
     return cut
@@ -537,8 +548,13 @@ def message_tokens(texts: Sequence[str]) -> list[tuple[tuple[str, ...], int, str
     parts = [distinct[text] for text in texts]
     reasons = reasons_for([masked[text] for text in texts])
     return [
-        (reason + tuple(token for where in frames for token in ("at", where)) if frames else reason,
-         len(reason), headline)
+        (
+            reason + tuple(token for where in frames for token in ("at", where))
+            if frames
+            else reason,
+            len(reason),
+            headline,
+        )
         for reason, (headline, frames) in zip(reasons, parts)
     ]
 
@@ -568,20 +584,40 @@ PATTERN_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 # First match wins: the more specific kinds come before the broad ones.
 KIND_RULES: list[tuple[str, re.Pattern]] = [
-    ("token_limit", re.compile(
-        r"max_tokens|token limit|too many tokens|prompt is too long|context length|truncat"
-        r"|stop_reason|soft_cap|token budget", re.I)),
+    (
+        "token_limit",
+        re.compile(
+            r"max_tokens|token limit|too many tokens|prompt is too long|context length|truncat"
+            r"|stop_reason|soft_cap|token budget",
+            re.I,
+        ),
+    ),
     ("import", re.compile(r"ImportError|ModuleNotFoundError|No module named|cannot import", re.I)),
     ("patch", re.compile(r"\bpatch|\bhunk|git apply|\bdiff\b|does not apply|merge conflict", re.I)),
-    ("policy_scope", re.compile(
-        r"protected path|outside (?:the )?(?:allowed )?scope|scope violation|\bpolicy\b"
-        r"|governance|not allowed|forbidden", re.I)),
-    ("database", re.compile(
-        r"database|sqlite|psycopg|postgres|OperationalError|IntegrityError"
-        r"|no such (?:table|column)|sqlalchemy|deadlock", re.I)),
-    ("api_network", re.compile(
-        r"timed? ?out|timeout|connection|\bHTTPS?\b|\b5\d\d\b|\bAPI\b|socket|refused"
-        r"|unreachable|\bDNS\b|\bSSL\b|network|rate limit|\b429\b", re.I)),
+    (
+        "policy_scope",
+        re.compile(
+            r"protected path|outside (?:the )?(?:allowed )?scope|scope violation|\bpolicy\b"
+            r"|governance|not allowed|forbidden",
+            re.I,
+        ),
+    ),
+    (
+        "database",
+        re.compile(
+            r"database|sqlite|psycopg|postgres|OperationalError|IntegrityError"
+            r"|no such (?:table|column)|sqlalchemy|deadlock",
+            re.I,
+        ),
+    ),
+    (
+        "api_network",
+        re.compile(
+            r"timed? ?out|timeout|connection|\bHTTPS?\b|\b5\d\d\b|\bAPI\b|socket|refused"
+            r"|unreachable|\bDNS\b|\bSSL\b|network|rate limit|\b429\b",
+            re.I,
+        ),
+    ),
     ("ci_test", re.compile(r"pytest|\btests?\b|\bCI\b|collect|assert|\d+ failed|passed", re.I)),
 ]
 OTHER_KIND = "other"
@@ -827,16 +863,22 @@ OVERLAP_CHECK_TEXTS = 200
 _LINE_END = r"[ \t]*$"
 
 
-def _sharpen(patterns: list[MinedPattern], members: dict[str, list[int]],
-             messages: Sequence[FailureMessage]) -> None:
+def _sharpen(
+    patterns: list[MinedPattern], members: dict[str, list[int]], messages: Sequence[FailureMessage]
+) -> None:
     # Each distinct text once; other patterns are represented by their first
     # OVERLAP_CHECK_TEXTS distinct texts, so the check stays linear in the data.
-    texts = {pid: list(dict.fromkeys(messages[i].text for i in indexes))
-             for pid, indexes in members.items()}
+    texts = {
+        pid: list(dict.fromkeys(messages[i].text for i in indexes))
+        for pid, indexes in members.items()
+    }
 
     def found_elsewhere(regex: re.Pattern, own_id: str) -> list[str]:
-        return sorted(pid for pid, found in texts.items() if pid != own_id and any(
-            regex.search(text) for text in found[:OVERLAP_CHECK_TEXTS]))
+        return sorted(
+            pid
+            for pid, found in texts.items()
+            if pid != own_id and any(regex.search(text) for text in found[:OVERLAP_CHECK_TEXTS])
+        )
 
     for pattern in patterns:
         overlaps = found_elsewhere(re.compile(pattern.regex), pattern.pattern_id)

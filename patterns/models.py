@@ -62,7 +62,10 @@ class Pattern(models.Model):
         if target.pk == self.pk:
             raise ValidationError({"merged_into": "A pattern cannot be merged into itself."})
         if target.merged_into_id is not None:
-            raise ValidationError({"merged_into": f"{target} is itself merged into another pattern."})
+            raise ValidationError(
+                {"merged_into": f"{target} is itself merged into another pattern."}
+            )
         if self.pk is not None and self.merged_patterns.exists():
             raise ValidationError(
-                {"merged_into": "Other patterns are merged into this one; merge them directly."})
+                {"merged_into": "Other patterns are merged into this one; merge them directly."}
+            )

@@ -38,8 +38,11 @@ class _Loaded:
 
 
 def detectors_dir() -> Path:
-    return Path(getattr(settings, "PATTERN_DETECTORS_DIR", Path(settings.BASE_DIR) / "patterns"
-                        / "detectors"))
+    return Path(
+        getattr(
+            settings, "PATTERN_DETECTORS_DIR", Path(settings.BASE_DIR) / "patterns" / "detectors"
+        )
+    )
 
 
 @lru_cache(maxsize=8)
@@ -55,7 +58,9 @@ def _load(directory: Path) -> _Loaded:
             logger.exception("Detector %s failed to load; it is left out.", path)
             loaded.errors[path.name] = f"{type(error).__name__}: {error}"
             continue
-        if callable(getattr(module, "detect", None)) and callable(getattr(module, "mitigate", None)):
+        if callable(getattr(module, "detect", None)) and callable(
+            getattr(module, "mitigate", None)
+        ):
             loaded.detectors[getattr(module, "PATTERN_ID", pattern_id)] = module
         else:
             loaded.errors[path.name] = "no detect() and mitigate() functions"
@@ -81,8 +86,9 @@ def reload() -> None:
     _load.cache_clear()
 
 
-def detect_all(message: str, context: dict | None = None, *,
-               directory: Path | None = None) -> list[str]:
+def detect_all(
+    message: str, context: dict | None = None, *, directory: Path | None = None
+) -> list[str]:
     """Ids of the patterns whose detector recognises the message, sorted. A detector
     that raises is logged and counts as not matching."""
     matched = []
@@ -95,8 +101,9 @@ def detect_all(message: str, context: dict | None = None, *,
     return sorted(matched)
 
 
-def mitigate(pattern_id: str, phase_id: str, context: dict | None = None, *,
-             directory: Path | None = None) -> dict:
+def mitigate(
+    pattern_id: str, phase_id: str, context: dict | None = None, *, directory: Path | None = None
+) -> dict:
     module = detectors(directory).get(pattern_id)
     if module is None:
         raise UnknownPatternError(pattern_id)

@@ -38,9 +38,11 @@ def failure_messages(
         phases = phases.filter(moment__lt=until)
     rows = [
         *events.values_list("run_id", "phase__phase_id", "message", "created_at")
-        .order_by("created_at", "id").iterator(),
+        .order_by("created_at", "id")
+        .iterator(),
         *phases.values_list("run_id", "phase_id", "last_failure_reason", F("moment"))
-        .order_by("moment", "id").iterator(),
+        .order_by("moment", "id")
+        .iterator(),
     ]
     rows.sort(key=lambda row: row[3])
     seen: set[tuple[str, str, str]] = set()
@@ -50,8 +52,9 @@ def failure_messages(
         if not key[2] or key in seen:
             continue
         seen.add(key)
-        messages.append(FailureMessage(text=text, run_id=run_id, phase_id=phase_id or "",
-                                       created_at=moment))
+        messages.append(
+            FailureMessage(text=text, run_id=run_id, phase_id=phase_id or "", created_at=moment)
+        )
     return messages
 
 
@@ -68,16 +71,24 @@ def known_patterns() -> list[KnownPattern]:
     theirs, combined); merged patterns are not offered on their own.
     """
     merged: dict[int, list[str]] = {}
-    for target_pk, regex in (Pattern.objects.filter(merged_into__isnull=False)
-                             .order_by("created_at", "id").values_list("merged_into", "regex")):
+    for target_pk, regex in (
+        Pattern.objects.filter(merged_into__isnull=False)
+        .order_by("created_at", "id")
+        .values_list("merged_into", "regex")
+    ):
         merged.setdefault(target_pk, []).append(regex)
-    return [KnownPattern(pattern_id=pid, regex=combine_regexes([regex, *merged.get(pk, [])]))
-            for pk, pid, regex in Pattern.objects.filter(merged_into__isnull=True)
-            .order_by("created_at", "id").values_list("pk", "pattern_id", "regex")]
+    return [
+        KnownPattern(pattern_id=pid, regex=combine_regexes([regex, *merged.get(pk, [])]))
+        for pk, pid, regex in Pattern.objects.filter(merged_into__isnull=True)
+        .order_by("created_at", "id")
+        .values_list("pk", "pattern_id", "regex")
+    ]
 
 
 def merge_suggestions(
-    *, min_score: float = DEFAULT_MIN_SCORE, limit: int | None = None,
+    *,
+    min_score: float = DEFAULT_MIN_SCORE,
+    limit: int | None = None,
     involving: str | None = None,
 ) -> list[MergeSuggestion]:
     """Pairs of stored patterns that may be one cause, most similar first.
@@ -87,16 +98,24 @@ def merge_suggestions(
     Pairs people marked as different causes are not suggested again.
     """
     merged_templates: dict[int, list[str]] = {}
-    for target_pk, template in (Pattern.objects.filter(merged_into__isnull=False)
-                                .values_list("merged_into", "template")):
+    for target_pk, template in Pattern.objects.filter(merged_into__isnull=False).values_list(
+        "merged_into", "template"
+    ):
         merged_templates.setdefault(target_pk, []).append(template)
     texts = [
         pattern_text(pattern_id, template, samples, occurrences, merged_templates.get(pk, []))
         for pk, pattern_id, template, samples, occurrences in (
-            Pattern.objects.filter(merged_into__isnull=True)
-            .values_list("pk", "pattern_id", "template", "samples", "occurrences"))
+            Pattern.objects.filter(merged_into__isnull=True).values_list(
+                "pk", "pattern_id", "template", "samples", "occurrences"
+            )
+        )
     ]
-    declined = {frozenset(pair) for pair in Pattern.distinct_from.through.objects
-                .values_list("from_pattern__pattern_id", "to_pattern__pattern_id")}
-    return suggest_merges(texts, min_score=min_score, limit=limit, declined=declined,
-                          involving=involving)
+    declined = {
+        frozenset(pair)
+        for pair in Pattern.distinct_from.through.objects.values_list(
+            "from_pattern__pattern_id", "to_pattern__pattern_id"
+        )
+    }
+    return suggest_merges(
+        texts, min_score=min_score, limit=limit, declined=declined, involving=involving
+    )

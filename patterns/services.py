@@ -24,11 +24,17 @@ def patterns_sync(*, mined: Sequence[MinedPattern]) -> dict[str, int]:
     """Create or update a row per mined pattern; people's status and merges are never
     touched. A pattern others are merged into keeps its own regex: the mined one also
     holds theirs (`selectors.known_patterns` combines them afresh on every run)."""
-    existing = {pattern.pattern_id: pattern
-                for pattern in Pattern.objects.select_for_update()
-                .filter(pattern_id__in=[m.pattern_id for m in mined])}
-    with_merges = set(Pattern.objects.filter(pattern_id__in=existing, merged_patterns__isnull=False)
-                      .values_list("pattern_id", flat=True))
+    existing = {
+        pattern.pattern_id: pattern
+        for pattern in Pattern.objects.select_for_update().filter(
+            pattern_id__in=[m.pattern_id for m in mined]
+        )
+    }
+    with_merges = set(
+        Pattern.objects.filter(pattern_id__in=existing, merged_patterns__isnull=False).values_list(
+            "pattern_id", flat=True
+        )
+    )
     created = updated = 0
     for found in mined:
         pattern = existing.get(found.pattern_id) or Pattern(pattern_id=found.pattern_id)
@@ -65,8 +71,11 @@ def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
     if target.merged_into_id is not None:
         raise ValidationError(f"{target} is itself merged into {target.merged_into}.")
     source_pks = {source.pk for source in sources} - {target.pk}
-    moving = list(Pattern.objects.select_for_update()
-                  .filter(Q(pk__in=source_pks) | Q(merged_into__in=source_pks)))
+    moving = list(
+        Pattern.objects.select_for_update().filter(
+            Q(pk__in=source_pks) | Q(merged_into__in=source_pks)
+        )
+    )
     now = timezone.now()
     for pattern in moving:
         if pattern.pk in source_pks and pattern.merged_into_id != target.pk:
@@ -80,15 +89,17 @@ def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
     moved = [pattern.pk for pattern in moving]
     Pattern.distinct_from.through.objects.filter(
         Q(from_pattern=target.pk, to_pattern__in=moved)
-        | Q(to_pattern=target.pk, from_pattern__in=moved)).delete()
+        | Q(to_pattern=target.pk, from_pattern__in=moved)
+    ).delete()
     return len(source_pks)
 
 
 @transaction.atomic
 def patterns_unmerge(*, patterns: Sequence[Pattern]) -> int:
     """Undo merges: these patterns are their own again from the next mining run."""
-    return Pattern.objects.filter(pk__in=[pattern.pk for pattern in patterns],
-                                  merged_into__isnull=False).update(merged_into=None)
+    return Pattern.objects.filter(
+        pk__in=[pattern.pk for pattern in patterns], merged_into__isnull=False
+    ).update(merged_into=None)
 
 
 @transaction.atomic
@@ -98,21 +109,32 @@ def patterns_mark_distinct(*, patterns: Sequence[Pattern]) -> int:
     A pattern merged into another of them must be split out first: a merge and a
     "different causes" mark must not contradict each other."""
     chosen = sorted({pattern.pk for pattern in patterns})
-    contradicted = (Pattern.objects.select_related("merged_into")
-                    .filter(pk__in=chosen, merged_into__in=chosen).first())
+    contradicted = (
+        Pattern.objects.select_related("merged_into")
+        .filter(pk__in=chosen, merged_into__in=chosen)
+        .first()
+    )
     if contradicted is not None:
-        raise ValidationError(f"{contradicted} is merged into {contradicted.merged_into}; "
-                              "split it out first.")
+        raise ValidationError(
+            f"{contradicted} is merged into {contradicted.merged_into}; split it out first."
+        )
     through = Pattern.distinct_from.through
-    already = set(through.objects.filter(from_pattern__in=chosen, to_pattern__in=chosen)
-                  .values_list("from_pattern", "to_pattern"))
-    pairs = [(a, b) for i, a in enumerate(chosen) for b in chosen[i + 1:]
-             if (a, b) not in already]
+    already = set(
+        through.objects.filter(from_pattern__in=chosen, to_pattern__in=chosen).values_list(
+            "from_pattern", "to_pattern"
+        )
+    )
+    pairs = [(a, b) for i, a in enumerate(chosen) for b in chosen[i + 1 :] if (a, b) not in already]
     # Symmetrical: one row per direction, as Django's own add() would write. Two
     # operators marking the same pair at once must not fail on the unique pair.
-    through.objects.bulk_create([through(from_pattern_id=a, to_pattern_id=b)
-                                 for pair in pairs for a, b in (pair, pair[::-1])],
-                                ignore_conflicts=True)
+    through.objects.bulk_create(
+        [
+            through(from_pattern_id=a, to_pattern_id=b)
+            for pair in pairs
+            for a, b in (pair, pair[::-1])
+        ],
+        ignore_conflicts=True,
+    )
     return len(pairs)
 
 
@@ -121,7 +143,8 @@ def patterns_unmark_distinct(*, patterns: Sequence[Pattern]) -> int:
     """Forget the "different causes" marks among these patterns; returns the pairs."""
     chosen = [pattern.pk for pattern in patterns]
     deleted, _ = Pattern.distinct_from.through.objects.filter(
-        from_pattern__in=chosen, to_pattern__in=chosen).delete()
+        from_pattern__in=chosen, to_pattern__in=chosen
+    ).delete()
     return deleted // 2
 
 
@@ -144,6 +167,10 @@ def patterns_answer_suggestion(*, source: Pattern, target: Pattern, same_cause: 
     # Answering must not silently undo an earlier merge elsewhere.
     for field, pattern in (("source", source), ("target", target)):
         if pattern.merged_into_id is not None:
-            raise ValidationError({field: f"{pattern} is already merged into "
-                                          f"{pattern.merged_into}; split it out first."})
+            raise ValidationError(
+                {
+                    field: f"{pattern} is already merged into "
+                    f"{pattern.merged_into}; split it out first."
+                }
+            )
     patterns_merge(target=target, sources=[source])

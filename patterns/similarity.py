@@ -45,12 +45,18 @@ class PatternText:
 
 
 def pattern_text(
-    pattern_id: str, template: str, samples: Sequence[str], occurrences: int,
+    pattern_id: str,
+    template: str,
+    samples: Sequence[str],
+    occurrences: int,
     merged_templates: Sequence[str] = (),
 ) -> PatternText:
     """A pattern's wording: its template, the templates merged into it, its samples."""
-    return PatternText(pattern_id=pattern_id, occurrences=occurrences,
-                       text="\n".join([template, *merged_templates, *samples]))
+    return PatternText(
+        pattern_id=pattern_id,
+        occurrences=occurrences,
+        text="\n".join([template, *merged_templates, *samples]),
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,11 @@ def ngrams(text: str) -> Counter:
 def _word_ngrams(word: str) -> tuple[str, ...]:
     # Words repeat across samples and patterns: each is cut into n-grams once.
     padded = f" {word} "
-    return tuple(padded[start:start + size] for size in NGRAM_SIZES
-                 for start in range(len(padded) - size + 1))
+    return tuple(
+        padded[start : start + size]
+        for size in NGRAM_SIZES
+        for start in range(len(padded) - size + 1)
+    )
 
 
 def _unit_tfidf(documents: Sequence[Counter]) -> sparse.csr_matrix:
@@ -89,8 +98,9 @@ def _unit_tfidf(documents: Sequence[Counter]) -> sparse.csr_matrix:
         counts.extend(document.values())
     columns = np.array(columns, dtype=np.int64)
     rows = np.repeat(np.arange(len(documents)), [len(document) for document in documents])
-    inverse = 1 + np.log((1 + len(documents)) / (1 + np.array(list(frequency.values()),
-                                                                  dtype=np.float64)))
+    inverse = 1 + np.log(
+        (1 + len(documents)) / (1 + np.array(list(frequency.values()), dtype=np.float64))
+    )
     weights = (1 + np.log(np.array(counts, dtype=np.float64))) * inverse[columns]
     matrix = sparse.csr_matrix((weights, (rows, columns)), shape=(len(documents), len(column)))
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
@@ -99,8 +109,11 @@ def _unit_tfidf(documents: Sequence[Counter]) -> sparse.csr_matrix:
 
 
 def suggest_merges(
-    patterns: Sequence[PatternText], *, min_score: float = DEFAULT_MIN_SCORE,
-    limit: int | None = None, declined: Collection[frozenset[str]] = (),
+    patterns: Sequence[PatternText],
+    *,
+    min_score: float = DEFAULT_MIN_SCORE,
+    limit: int | None = None,
+    declined: Collection[frozenset[str]] = (),
     involving: str | None = None,
 ) -> list[MergeSuggestion]:
     """Pairs of patterns at least `min_score` similar, most similar first.
@@ -123,20 +136,28 @@ def suggest_merges(
         cosines = sparse.triu(vectors @ vectors.T, k=1, format="coo")
         # Most pairs share some n-gram: keep the similar ones before making objects.
         similar = cosines.data >= min_score
-        pairs = zip(cosines.row[similar].tolist(), cosines.col[similar].tolist(),
-                    cosines.data[similar].tolist())
+        pairs = zip(
+            cosines.row[similar].tolist(),
+            cosines.col[similar].tolist(),
+            cosines.data[similar].tolist(),
+        )
     else:
         row = next((index for index, p in enumerate(chosen) if p.pattern_id == involving), None)
         if row is None:
             return []
         cosines = (vectors[row] @ vectors.T).tocoo()
-        pairs = ((min(row, other), max(row, other), score)
-                 for other, score in zip(cosines.col.tolist(), cosines.data.tolist())
-                 if other != row)
+        pairs = (
+            (min(row, other), max(row, other), score)
+            for other, score in zip(cosines.col.tolist(), cosines.data.tolist())
+            if other != row
+        )
     suggestions = [
         # `chosen` is most frequent first: the earlier pattern is the target.
-        MergeSuggestion(source=chosen[later].pattern_id, target=chosen[earlier].pattern_id,
-                        score=round(min(score, 1.0), 4))
+        MergeSuggestion(
+            source=chosen[later].pattern_id,
+            target=chosen[earlier].pattern_id,
+            score=round(min(score, 1.0), 4),
+        )
         for earlier, later, score in pairs
         if score >= min_score
         and frozenset((chosen[earlier].pattern_id, chosen[later].pattern_id)) not in declined

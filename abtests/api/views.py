@@ -30,8 +30,9 @@ def _filtered(query_params):
     return queryset, test_id, query.validated_data["valid_only"]
 
 
-class ABTestResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                          viewsets.GenericViewSet):
+class ABTestResultViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """A/B results, newest first. Invalid results are hidden unless valid_only=false."""
 
     queryset = ABTestResult.objects.none()

@@ -7,55 +7,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('metrics', '0004_drop_redundant_fk_indexes'),
+        ("metrics", "0004_drop_redundant_fk_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ABTestResult',
+            name="ABTestResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('test_id', models.CharField(max_length=200, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z', "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.")])),
-                ('control_commit_sha', models.CharField(blank=True, max_length=64, null=True)),
-                ('treatment_commit_sha', models.CharField(blank=True, max_length=64, null=True)),
-                ('control_model_hash', models.CharField(blank=True, max_length=128, null=True)),
-                ('treatment_model_hash', models.CharField(blank=True, max_length=128, null=True)),
-                ('is_valid', models.BooleanField()),
-                ('validity_errors', models.JSONField(blank=True, default=list)),
-                ('validity_warnings', models.JSONField(blank=True, default=list)),
-                ('token_delta', models.BigIntegerField()),
-                ('retrieval_tokens_delta', models.BigIntegerField()),
-                ('second_opinion_tokens_delta', models.BigIntegerField()),
-                ('evidence_request_tokens_delta', models.BigIntegerField()),
-                ('base_tokens_delta', models.BigIntegerField()),
-                ('time_delta_seconds', models.FloatField(blank=True, null=True)),
-                ('success_rate_delta', models.FloatField(blank=True, null=True)),
-                ('control_total_tokens', models.BigIntegerField()),
-                ('treatment_total_tokens', models.BigIntegerField()),
-                ('control_tokens', models.JSONField(blank=True, default=dict)),
-                ('treatment_tokens', models.JSONField(blank=True, default=dict)),
-                ('control_phases_complete', models.PositiveIntegerField()),
-                ('control_phases_failed', models.PositiveIntegerField()),
-                ('control_phases_skipped', models.PositiveIntegerField()),
-                ('control_phases_total', models.PositiveIntegerField()),
-                ('treatment_phases_complete', models.PositiveIntegerField()),
-                ('treatment_phases_failed', models.PositiveIntegerField()),
-                ('treatment_phases_skipped', models.PositiveIntegerField()),
-                ('treatment_phases_total', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.CharField(blank=True, default='', max_length=150)),
-                ('control_run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ab_results_as_control', to='metrics.run')),
-                ('treatment_run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ab_results_as_treatment', to='metrics.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "test_id",
+                    models.CharField(
+                        max_length=200,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z",
+                                "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("control_commit_sha", models.CharField(blank=True, max_length=64, null=True)),
+                ("treatment_commit_sha", models.CharField(blank=True, max_length=64, null=True)),
+                ("control_model_hash", models.CharField(blank=True, max_length=128, null=True)),
+                ("treatment_model_hash", models.CharField(blank=True, max_length=128, null=True)),
+                ("is_valid", models.BooleanField()),
+                ("validity_errors", models.JSONField(blank=True, default=list)),
+                ("validity_warnings", models.JSONField(blank=True, default=list)),
+                ("token_delta", models.BigIntegerField()),
+                ("retrieval_tokens_delta", models.BigIntegerField()),
+                ("second_opinion_tokens_delta", models.BigIntegerField()),
+                ("evidence_request_tokens_delta", models.BigIntegerField()),
+                ("base_tokens_delta", models.BigIntegerField()),
+                ("time_delta_seconds", models.FloatField(blank=True, null=True)),
+                ("success_rate_delta", models.FloatField(blank=True, null=True)),
+                ("control_total_tokens", models.BigIntegerField()),
+                ("treatment_total_tokens", models.BigIntegerField()),
+                ("control_tokens", models.JSONField(blank=True, default=dict)),
+                ("treatment_tokens", models.JSONField(blank=True, default=dict)),
+                ("control_phases_complete", models.PositiveIntegerField()),
+                ("control_phases_failed", models.PositiveIntegerField()),
+                ("control_phases_skipped", models.PositiveIntegerField()),
+                ("control_phases_total", models.PositiveIntegerField()),
+                ("treatment_phases_complete", models.PositiveIntegerField()),
+                ("treatment_phases_failed", models.PositiveIntegerField()),
+                ("treatment_phases_skipped", models.PositiveIntegerField()),
+                ("treatment_phases_total", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_by", models.CharField(blank=True, default="", max_length=150)),
+                (
+                    "control_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ab_results_as_control",
+                        to="metrics.run",
+                    ),
+                ),
+                (
+                    "treatment_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ab_results_as_treatment",
+                        to="metrics.run",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'A/B test result',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['test_id', '-created_at'], name='abtests_result_test'), models.Index(fields=['is_valid', '-created_at'], name='abtests_result_valid'), models.Index(fields=['created_at'], name='abtests_result_created')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('is_valid', False), models.Q(('control_commit_sha__isnull', False), models.Q(('control_commit_sha', ''), _negated=True), ('treatment_commit_sha__isnull', False), models.Q(('treatment_commit_sha', ''), _negated=True), ('treatment_commit_sha', models.F('control_commit_sha')), ('control_model_hash__isnull', False), models.Q(('control_model_hash', ''), _negated=True), ('treatment_model_hash__isnull', False), models.Q(('treatment_model_hash', ''), _negated=True), ('treatment_model_hash', models.F('control_model_hash')), models.Q(('treatment_run', models.F('control_run')), _negated=True)), _connector='OR'), name='abtests_valid_needs_same_code_and_models')],
+                "verbose_name": "A/B test result",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["test_id", "-created_at"], name="abtests_result_test"),
+                    models.Index(fields=["is_valid", "-created_at"], name="abtests_result_valid"),
+                    models.Index(fields=["created_at"], name="abtests_result_created"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("is_valid", False),
+                            models.Q(
+                                ("control_commit_sha__isnull", False),
+                                models.Q(("control_commit_sha", ""), _negated=True),
+                                ("treatment_commit_sha__isnull", False),
+                                models.Q(("treatment_commit_sha", ""), _negated=True),
+                                ("treatment_commit_sha", models.F("control_commit_sha")),
+                                ("control_model_hash__isnull", False),
+                                models.Q(("control_model_hash", ""), _negated=True),
+                                ("treatment_model_hash__isnull", False),
+                                models.Q(("treatment_model_hash", ""), _negated=True),
+                                ("treatment_model_hash", models.F("control_model_hash")),
+                                models.Q(("treatment_run", models.F("control_run")), _negated=True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="abtests_valid_needs_same_code_and_models",
+                    )
+                ],
             },
         ),
     ]

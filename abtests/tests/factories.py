@@ -60,10 +60,12 @@ class ABTestResultFactory(factory.django.DjangoModelFactory):
         model = ABTestResult
 
     test_id = "exp-1"
-    control_run = factory.SubFactory(RunFactory, finished=True, git_commit_sha=SHA,
-                                     model_mapping_hash=MODEL_HASH)
-    treatment_run = factory.SubFactory(RunFactory, finished=True, git_commit_sha=SHA,
-                                       model_mapping_hash=MODEL_HASH)
+    control_run = factory.SubFactory(
+        RunFactory, finished=True, git_commit_sha=SHA, model_mapping_hash=MODEL_HASH
+    )
+    treatment_run = factory.SubFactory(
+        RunFactory, finished=True, git_commit_sha=SHA, model_mapping_hash=MODEL_HASH
+    )
     control_commit_sha = SHA
     treatment_commit_sha = SHA
     control_model_hash = MODEL_HASH
@@ -74,8 +76,12 @@ class ABTestResultFactory(factory.django.DjangoModelFactory):
     evidence_request_tokens_delta = 0
     base_tokens_delta = 0
     token_delta = factory.LazyAttribute(
-        lambda o: o.retrieval_tokens_delta + o.second_opinion_tokens_delta
-        + o.evidence_request_tokens_delta + o.base_tokens_delta
+        lambda o: (
+            o.retrieval_tokens_delta
+            + o.second_opinion_tokens_delta
+            + o.evidence_request_tokens_delta
+            + o.base_tokens_delta
+        )
     )
     time_delta_seconds = None
     success_rate_delta = None
@@ -95,7 +101,9 @@ class ABTestResultFactory(factory.django.DjangoModelFactory):
             is_valid=False,
             treatment_commit_sha="f" * 40,
             validity_errors=factory.LazyAttribute(
-                lambda o: [f"git_commit_sha mismatch: control {o.control_commit_sha!r} "
-                           f"vs treatment {o.treatment_commit_sha!r}"]
+                lambda o: [
+                    f"git_commit_sha mismatch: control {o.control_commit_sha!r} "
+                    f"vs treatment {o.treatment_commit_sha!r}"
+                ]
             ),
         )

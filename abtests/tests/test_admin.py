@@ -11,8 +11,10 @@ CHANGELIST = "/admin/abtests/abtestresult/"
 
 @pytest.fixture
 def results():
-    valid = [ABTestResultFactory(test_id="exp-9", base_tokens_delta=delta,
-                                 success_rate_delta=12.5) for delta in (-200, -100, 50)]
+    valid = [
+        ABTestResultFactory(test_id="exp-9", base_tokens_delta=delta, success_rate_delta=12.5)
+        for delta in (-200, -100, 50)
+    ]
     invalid = ABTestResultFactory(test_id="exp-9", invalid=True)
     return valid, invalid
 
@@ -21,16 +23,21 @@ def test_changelist_shows_validity_links_and_deltas(admin_client, results):
     valid, invalid = results
     page = admin_client.get(CHANGELIST).content.decode()
     assert "✔ valid" in page and "✘ invalid" in page
-    assert f'/admin/metrics/run/{valid[0].control_run_id}/change/' in page
+    assert f"/admin/metrics/run/{valid[0].control_run_id}/change/" in page
     assert "+12.5 pp" in page
     assert "/admin/abtests/abtestresult/summary/exp-9/" in page
 
 
 @pytest.mark.parametrize(
     "params, expected",
-    [({"is_valid__exact": "0"}, 1), ({"is_valid__exact": "1"}, 3), ({"test_id": "exp-9"}, 4),
-     ({"test_id": "nope"}, 0), ({"created_at__gte": "2000-01-01 00:00:00+00:00"}, 4),
-     ({"created_at__lt": "2000-01-01 00:00:00+00:00"}, 0)],
+    [
+        ({"is_valid__exact": "0"}, 1),
+        ({"is_valid__exact": "1"}, 3),
+        ({"test_id": "exp-9"}, 4),
+        ({"test_id": "nope"}, 0),
+        ({"created_at__gte": "2000-01-01 00:00:00+00:00"}, 4),
+        ({"created_at__lt": "2000-01-01 00:00:00+00:00"}, 0),
+    ],
 )
 def test_changelist_filters(admin_client, results, params, expected):
     response = admin_client.get(CHANGELIST, params)
@@ -66,9 +73,9 @@ def test_summary_page_has_statistics_and_chart(admin_client, results):
     assert page.status_code == 200
     html = page.content.decode()
     assert "3 valid pairs, 1 invalid" in " ".join(html.split())
-    assert html.count('class="bar"') == 3           # one bar per valid pair
+    assert html.count('class="bar"') == 3  # one bar per valid pair
     assert 'class="ci"' in html and 'class="mean"' in html
-    assert "-83.3" in html                          # mean of -200, -100, 50
+    assert "-83.3" in html  # mean of -200, -100, 50
 
 
 def test_summary_page_needs_staff(client, results):

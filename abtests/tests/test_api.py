@@ -14,8 +14,9 @@ DASHBOARD = "/dashboard/ab-results"
 def results():
     older_valid = ABTestResultFactory(test_id="exp-1", base_tokens_delta=-300)
     invalid = ABTestResultFactory(test_id="exp-1", invalid=True)
-    newer_valid = ABTestResultFactory(test_id="exp-1", base_tokens_delta=-100,
-                                      retrieval_tokens_delta=40)
+    newer_valid = ABTestResultFactory(
+        test_id="exp-1", base_tokens_delta=-100, retrieval_tokens_delta=40
+    )
     other = ABTestResultFactory(test_id="exp-2")
     return {"older": older_valid, "invalid": invalid, "newer": newer_valid, "other": other}
 
@@ -35,8 +36,11 @@ def test_list_hides_invalid_results_by_default(authed_client, results):
 def test_list_shows_invalid_results_on_request(authed_client, results, flag):
     response = authed_client.get(LIST, {"test_id": "exp-1", "valid_only": flag})
     rows = response.json()["results"]
-    assert [row["id"] for row in rows] == [results["newer"].pk, results["invalid"].pk,
-                                           results["older"].pk]
+    assert [row["id"] for row in rows] == [
+        results["newer"].pk,
+        results["invalid"].pk,
+        results["older"].pk,
+    ]
     invalid = rows[1]
     assert invalid["is_valid"] is False
     assert invalid["validity_errors"][0].startswith("git_commit_sha mismatch")
@@ -44,9 +48,15 @@ def test_list_shows_invalid_results_on_request(authed_client, results, flag):
 
 def test_list_row_names_the_per_category_deltas(authed_client, results):
     row = authed_client.get(LIST, {"test_id": "exp-1"}).json()["results"][0]
-    assert {row[name] for name in ("retrieval_tokens_delta", "second_opinion_tokens_delta",
-                                   "evidence_request_tokens_delta", "base_tokens_delta")} == {
-        40, 0, -100}
+    assert {
+        row[name]
+        for name in (
+            "retrieval_tokens_delta",
+            "second_opinion_tokens_delta",
+            "evidence_request_tokens_delta",
+            "base_tokens_delta",
+        )
+    } == {40, 0, -100}
     assert row["token_delta"] == -60
     assert row["control_run"] == results["newer"].control_run_id
 
@@ -60,8 +70,11 @@ def test_list_without_filter_pages_over_every_test(authed_client, results):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"valid_only": "maybe"}, "valid_only"), ({"limit": 10_001}, "limit"),
-     ({"offset": -1}, "offset")],
+    [
+        ({"valid_only": "maybe"}, "valid_only"),
+        ({"limit": 10_001}, "limit"),
+        ({"offset": -1}, "offset"),
+    ],
 )
 def test_bad_query_is_400_naming_the_field(authed_client, results, params, field):
     response = authed_client.get(LIST, params)
@@ -81,8 +94,11 @@ def test_summary_statistics(authed_client, results):
     body = response.json()
     assert (body["valid_pairs"], body["invalid_pairs"]) == (2, 1)
     assert body["token_deltas"]["token_delta"]["mean"] == -180  # (-300 + -60) / 2
-    assert body["token_deltas"]["token_delta"]["ci_low"] < -180 < body["token_deltas"][
-        "token_delta"]["ci_high"]
+    assert (
+        body["token_deltas"]["token_delta"]["ci_low"]
+        < -180
+        < body["token_deltas"]["token_delta"]["ci_high"]
+    )
     assert [pair["token_delta"] for pair in body["pair_token_deltas"]] == [-300, -60]
 
 
@@ -96,7 +112,9 @@ def test_dashboard_shape_and_default(authed_client, results):
     assert set(body) == {"count", "filters", "results"}
     assert body["filters"] == {"test_id": "exp-1", "valid_only": True}
     assert body["count"] == 2 and [r["id"] for r in body["results"]] == [
-        results["newer"].pk, results["older"].pk]
+        results["newer"].pk,
+        results["older"].pk,
+    ]
     everything = authed_client.get(f"{DASHBOARD}/", {"valid_only": "false"}).json()
     assert everything["filters"] == {"test_id": None, "valid_only": False}
     assert everything["count"] == 4
@@ -117,5 +135,7 @@ def test_deleting_a_run_with_results_is_a_conflict_not_a_500(authed_client, resu
     response = authed_client.delete(f"/api/v1/runs/{run_id}/")
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "Cannot delete: still referenced by 1 A/B test results.", "code": "protected"}
+        "detail": "Cannot delete: still referenced by 1 A/B test results.",
+        "code": "protected",
+    }
     assert authed_client.get(f"/api/v1/runs/{run_id}/").status_code == 200

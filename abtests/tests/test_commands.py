@@ -48,8 +48,16 @@ def _exit_code(*args) -> int:
 
 
 def test_valid_pair_report_and_row(runs):
-    out = ab_analysis("--control-run", "ctl-1", "--treatment-run", "trt-1",
-                      "--test-id", "exp-1", "--created-by", "ops")
+    out = ab_analysis(
+        "--control-run",
+        "ctl-1",
+        "--treatment-run",
+        "trt-1",
+        "--test-id",
+        "exp-1",
+        "--created-by",
+        "ops",
+    )
     assert "VALID" in out and "INVALID" not in out
     # two phases each: base 2 × 1000 → 2 × 900, retrieval 2 × 100 → 2 × 150
     assert "base_tokens                      2,000         1,800          -200" in out
@@ -58,8 +66,12 @@ def test_valid_pair_report_and_row(runs):
     assert "Experiment exp-1: 1 valid pairs, 0 invalid" in out
     assert "no interval below 2 pairs" in out
     row = ABTestResult.objects.get()
-    assert (row.test_id, row.created_by, row.is_valid, row.token_delta) == ("exp-1", "ops", True,
-                                                                             -140)
+    assert (row.test_id, row.created_by, row.is_valid, row.token_delta) == (
+        "exp-1",
+        "ops",
+        True,
+        -140,
+    )
 
 
 def test_several_pairs_end_with_experiment_statistics(runs):
@@ -77,7 +89,9 @@ def test_invalid_pair_is_recorded_and_fails_with_every_error(runs):
     message = str(raised.value)
     assert message.startswith("1 of 2 pairs invalid: ctl-2 vs other-code: git_commit_sha mismatch")
     assert list(ABTestResult.objects.order_by("id").values_list("is_valid", flat=True)) == [
-        True, False]
+        True,
+        False,
+    ]
 
 
 def test_exit_codes(runs, exit_code):
@@ -87,8 +101,9 @@ def test_exit_codes(runs, exit_code):
 
 
 def test_dry_run_reports_and_stores_nothing(runs):
-    out = ab_analysis("--pair", "ctl-1:trt-1", "--pair", "ctl-2:trt-2", "--test-id", "exp-4",
-                      "--dry-run")
+    out = ab_analysis(
+        "--pair", "ctl-1:trt-1", "--pair", "ctl-2:trt-2", "--test-id", "exp-4", "--dry-run"
+    )
     assert "DRY RUN: nothing was recorded." in out
     assert "Experiment exp-4: 2 valid pairs" in out
     assert not ABTestResult.objects.exists()
@@ -105,8 +120,10 @@ def test_unknown_run_is_named_and_nothing_recorded(runs):
     [
         (["--test-id", "t"], "Pass --control-run and --treatment-run, or at least one --pair"),
         (["--test-id", "t", "--control-run", "a"], "--control-run and --treatment-run go together"),
-        (["--test-id", "t", "--control-run", "a", "--treatment-run", "b", "--pair", "a:b"],
-         "not both"),
+        (
+            ["--test-id", "t", "--control-run", "a", "--treatment-run", "b", "--pair", "a:b"],
+            "not both",
+        ),
         (["--test-id", "t", "--pair", "a-b"], "is not CONTROL:TREATMENT"),
         (["--test-id", "t", "--pair", "a:"], "is not CONTROL:TREATMENT"),
         (["--test-id", "bad id!", "--pair", "ctl-1:trt-1"], "Invalid input"),

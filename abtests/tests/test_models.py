@@ -25,8 +25,15 @@ def test_a_consistent_valid_row_is_accepted():
         {"control_model_hash": None, "treatment_model_hash": None},
         {"control_model_hash": "", "treatment_model_hash": ""},
     ],
-    ids=["sha-mismatch", "hash-mismatch", "control-sha-null", "treatment-sha-null",
-         "both-sha-empty", "both-hash-null", "both-hash-empty"],
+    ids=[
+        "sha-mismatch",
+        "hash-mismatch",
+        "control-sha-null",
+        "treatment-sha-null",
+        "both-sha-empty",
+        "both-hash-null",
+        "both-hash-empty",
+    ],
 )
 def test_database_refuses_forged_valid_row(forged):
     # save() does not run model validation: only the CHECK constraint stands in the way.

@@ -15,14 +15,24 @@ T_975_DF3 = 3.182446  # two-sided 95% critical value, 3 degrees of freedom (t ta
 def experiment():
     for index, delta in enumerate([10, 20, 30, 40]):
         ABTestResultFactory(
-            test_id="exp-7", base_tokens_delta=delta, retrieval_tokens_delta=-delta // 10,
+            test_id="exp-7",
+            base_tokens_delta=delta,
+            retrieval_tokens_delta=-delta // 10,
             time_delta_seconds=float(index),
-            control_phases_complete=3, control_phases_skipped=1, control_phases_total=5,
-            treatment_phases_complete=4, treatment_phases_total=4,
+            control_phases_complete=3,
+            control_phases_skipped=1,
+            control_phases_total=5,
+            treatment_phases_complete=4,
+            treatment_phases_total=4,
         )
     # Invalid pairs are counted, never averaged.
-    ABTestResultFactory(test_id="exp-7", invalid=True, base_tokens_delta=10_000,
-                        time_delta_seconds=500.0, control_phases_total=9)
+    ABTestResultFactory(
+        test_id="exp-7",
+        invalid=True,
+        base_tokens_delta=10_000,
+        time_delta_seconds=500.0,
+        control_phases_total=9,
+    )
     ABTestResultFactory(test_id="other", base_tokens_delta=-999)
 
 

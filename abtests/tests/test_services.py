@@ -18,16 +18,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pair():
     """Control: 2 of 3 phases complete, 600 s; treatment: 3 of 3, 480 s."""
-    control = finished_run("ctl", phase_states=[COMPLETE, COMPLETE, FAILED],
-                           tokens=(100, 20, 3, 1000), seconds=600)
-    treatment = finished_run("trt", phase_states=[COMPLETE, COMPLETE, COMPLETE],
-                             tokens=(150, 0, 10, 900), seconds=480)
+    control = finished_run(
+        "ctl", phase_states=[COMPLETE, COMPLETE, FAILED], tokens=(100, 20, 3, 1000), seconds=600
+    )
+    treatment = finished_run(
+        "trt", phase_states=[COMPLETE, COMPLETE, COMPLETE], tokens=(150, 0, 10, 900), seconds=480
+    )
     return control, treatment
 
 
 def analyze(control="ctl", treatment="trt", **kwargs):
-    return ab_result_analyze(test_id="exp-1", control_run_id=control,
-                             treatment_run_id=treatment, **kwargs)
+    return ab_result_analyze(
+        test_id="exp-1", control_run_id=control, treatment_run_id=treatment, **kwargs
+    )
 
 
 def test_matching_pair_is_valid_with_exact_deltas(pair):
@@ -35,16 +38,27 @@ def test_matching_pair_is_valid_with_exact_deltas(pair):
     assert result.is_valid and result.pk is not None
     assert result.validity_errors == [] and result.validity_warnings == []
     # control 3 × (100, 20, 3, 1000); treatment 3 × (150, 0, 10, 900)
-    assert (result.retrieval_tokens_delta, result.second_opinion_tokens_delta,
-            result.evidence_request_tokens_delta, result.base_tokens_delta) == (150, -60, 21, -300)
+    assert (
+        result.retrieval_tokens_delta,
+        result.second_opinion_tokens_delta,
+        result.evidence_request_tokens_delta,
+        result.base_tokens_delta,
+    ) == (150, -60, 21, -300)
     assert result.control_total_tokens == 3369 and result.treatment_total_tokens == 3180
     assert result.token_delta == -189
-    assert result.control_tokens == {"retrieval_tokens": 300, "second_opinion_tokens": 60,
-                                     "evidence_request_tokens": 9, "base_tokens": 3000}
+    assert result.control_tokens == {
+        "retrieval_tokens": 300,
+        "second_opinion_tokens": 60,
+        "evidence_request_tokens": 9,
+        "base_tokens": 3000,
+    }
     assert result.time_delta_seconds == pytest.approx(-120.0)
     assert result.success_rate_delta == pytest.approx(100.0 - 200.0 / 3)
-    assert (result.control_phases_complete, result.control_phases_failed,
-            result.control_phases_total) == (2, 1, 3)
+    assert (
+        result.control_phases_complete,
+        result.control_phases_failed,
+        result.control_phases_total,
+    ) == (2, 1, 3)
     assert (result.control_commit_sha, result.treatment_commit_sha) == (SHA, SHA)
     assert result.created_by == "alice"
 
@@ -52,7 +66,8 @@ def test_matching_pair_is_valid_with_exact_deltas(pair):
 def test_tokens_are_the_consolidated_figures_including_rolled_up_days(pair):
     control, _ = pair
     PhaseMetrics.objects.filter(run=control).update(
-        created_at=timezone.now() - dt.timedelta(days=90))
+        created_at=timezone.now() - dt.timedelta(days=90)
+    )
     metrics_retention_run(days=30)
     assert not PhaseMetrics.objects.filter(run=control).exists()
     result = analyze()
@@ -63,27 +78,44 @@ def test_tokens_are_the_consolidated_figures_including_rolled_up_days(pair):
 @pytest.mark.parametrize(
     "control_fields, treatment_fields, expected_error",
     [
-        ({}, {"git_commit_sha": "f" * 40},
-         f"git_commit_sha mismatch: control {SHA!r} vs treatment {'f' * 40!r}"),
-        ({"model_mapping_hash": "models-v0"}, {},
-         "model_mapping_hash mismatch: control 'models-v0' vs treatment"),
+        (
+            {},
+            {"git_commit_sha": "f" * 40},
+            f"git_commit_sha mismatch: control {SHA!r} vs treatment {'f' * 40!r}",
+        ),
+        (
+            {"model_mapping_hash": "models-v0"},
+            {},
+            "model_mapping_hash mismatch: control 'models-v0' vs treatment",
+        ),
         ({"git_commit_sha": None}, {}, "control run has no git_commit_sha"),
         ({}, {"git_commit_sha": ""}, "treatment run has no git_commit_sha"),
         ({}, {"model_mapping_hash": None}, "treatment run has no model_mapping_hash"),
-        ({}, {"state": Run.State.PHASE_EXECUTION},
-         "treatment run 'trt' is not in a terminal state (PHASE_EXECUTION)"),
+        (
+            {},
+            {"state": Run.State.PHASE_EXECUTION},
+            "treatment run 'trt' is not in a terminal state (PHASE_EXECUTION)",
+        ),
     ],
-    ids=["sha-mismatch", "hash-mismatch", "control-sha-missing", "treatment-sha-empty",
-         "treatment-hash-missing", "treatment-running"],
+    ids=[
+        "sha-mismatch",
+        "hash-mismatch",
+        "control-sha-missing",
+        "treatment-sha-empty",
+        "treatment-hash-missing",
+        "treatment-running",
+    ],
 )
 def test_invalid_pairs_are_stored_flagged_with_the_reason(
-        control_fields, treatment_fields, expected_error):
+    control_fields, treatment_fields, expected_error
+):
     finished_run("ctl", phase_states=[COMPLETE], tokens=(1, 1, 1, 1), **control_fields)
     finished_run("trt", phase_states=[COMPLETE], tokens=(2, 2, 2, 2), **treatment_fields)
     result = analyze()
     assert not result.is_valid
-    assert any(error.startswith(expected_error) for error in result.validity_errors), \
+    assert any(error.startswith(expected_error) for error in result.validity_errors), (
         result.validity_errors
+    )
     stored = ABTestResult.objects.get()
     assert stored.is_valid is False and stored.validity_errors == result.validity_errors
     assert stored.token_delta == 4
@@ -149,8 +181,9 @@ def test_pairs_are_all_or_nothing(pair):
     finished_run("ctl-2")
     finished_run("trt-2")
     with pytest.raises(UnknownRunError):
-        ab_results_analyze_pairs(test_id="exp-1",
-                                 pairs=[("ctl", "trt"), ("ctl-2", "trt-2"), ("ctl", "ghost")])
+        ab_results_analyze_pairs(
+            test_id="exp-1", pairs=[("ctl", "trt"), ("ctl-2", "trt-2"), ("ctl", "ghost")]
+        )
     assert not ABTestResult.objects.exists()
     results = ab_results_analyze_pairs(test_id="exp-1", pairs=[("ctl", "trt"), ("ctl-2", "trt-2")])
     assert [r.is_valid for r in results] == [True, True]

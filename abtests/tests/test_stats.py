@@ -41,7 +41,12 @@ def test_mean_interval_needs_two_values():
 @pytest.mark.parametrize(
     "successes, trials, low, high",
     # Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3 (Wilson).
-    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+    [
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
 )
 def test_wilson_matches_newcombe_table(successes, trials, low, high):
     interval = wilson_interval(successes, trials)

@@ -28,8 +28,10 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Raised while DRF reads the body; unhandled, Django would answer an HTML 400.
         return Response(
-            {"detail": f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.",
-             "code": "request_too_large"},
+            {
+                "detail": f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.",
+                "code": "request_too_large",
+            },
             status=413,
         )
     if isinstance(exc, (ProtectedError, RestrictedError)):
@@ -41,4 +43,3 @@ def exception_handler(exc, context):
             status=409,
         )
     return drf_exception_handler(exc, context)
-

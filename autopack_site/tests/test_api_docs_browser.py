@@ -20,11 +20,18 @@ def test_swagger_ui_renders_every_operation_without_leaving_the_host(live_server
     page.wait_for_selector(".swagger-ui .opblock-tag", timeout=15_000)
 
     schema = page.request.get(f"{live_server.url}/api/schema/?format=json").json()
-    operations = sum(1 for methods in schema["paths"].values() for method in methods
-                     if method in ("get", "post", "put", "patch", "delete"))
+    operations = sum(
+        1
+        for methods in schema["paths"].values()
+        for method in methods
+        if method in ("get", "post", "put", "patch", "delete")
+    )
     # Every tag section is expanded on load, so every operation has its block.
     assert page.locator(".opblock").count() == operations > 20
     assert failed == []
-    outside = [url for url in requested
-               if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != host]
+    outside = [
+        url
+        for url in requested
+        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != host
+    ]
     assert outside == []

@@ -14,10 +14,13 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
-@pytest.mark.parametrize("body, detail", [
-    (DEEP, "JSON parse error - nested too deeply"),
-    ("{bad", "JSON parse error - Expecting property name"),
-])
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        (DEEP, "JSON parse error - nested too deeply"),
+        ("{bad", "JSON parse error - Expecting property name"),
+    ],
+)
 def test_unparseable_json_is_a_400_with_the_reason(authed_client, url, body, detail):
     response = authed_client.post(url, data=body, content_type="application/json")
     assert response.status_code == 400
@@ -30,5 +33,7 @@ def test_a_body_over_the_upload_limit_is_a_json_413(authed_client, settings, url
     body = '{"message": "' + "x" * 2000 + '"}'
     response = authed_client.post(url, data=body, content_type="application/json")
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body exceeds 1,000 bytes.",
-                               "code": "request_too_large"}
+    assert response.json() == {
+        "detail": "Request body exceeds 1,000 bytes.",
+        "code": "request_too_large",
+    }

@@ -19,12 +19,25 @@ ALLOWED = {
 # Pure modules: mining, statistics, similarity, code generation, benchmarks and the
 # HTTP smoke check run without Django.
 PURE = [
-    "patterns/mining.py", "patterns/similarity.py", "patterns/codegen.py",
-    "patterns/input_files.py", "patterns/benchmarks/grouping.py",
-    "patterns/benchmarks/scale.py", "abtests/stats.py", "abtests/charts.py", "metrics/smoke.py",
+    "patterns/mining.py",
+    "patterns/similarity.py",
+    "patterns/codegen.py",
+    "patterns/input_files.py",
+    "patterns/benchmarks/grouping.py",
+    "patterns/benchmarks/scale.py",
+    "abtests/stats.py",
+    "abtests/charts.py",
+    "metrics/smoke.py",
 ]
-FRAMEWORKS = {"django", "rest_framework", "rest_framework_api_key", "drf_spectacular",
-              "django_filters", "health_check", "celery"}
+FRAMEWORKS = {
+    "django",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "django_filters",
+    "health_check",
+    "celery",
+}
 
 
 def _imported_roots(path: Path) -> set[str]:
@@ -63,6 +76,9 @@ def test_pure_modules_import_no_framework(module):
 def test_the_rules_see_real_imports(tmp_path):
     """The checker itself: it finds plain, dotted and from-imports, not relative ones."""
     sample = tmp_path / "sample.py"
-    sample.write_text("import os.path\nfrom django.db import models\nfrom . import local\n"
-                      "def f():\n    import abtests.stats\n", encoding="utf-8")
+    sample.write_text(
+        "import os.path\nfrom django.db import models\nfrom . import local\n"
+        "def f():\n    import abtests.stats\n",
+        encoding="utf-8",
+    )
     assert _imported_roots(sample) == {"os", "django", "abtests"}

@@ -7,8 +7,17 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("url", ["/api/v1/no-such-endpoint", "/runs/a/b/c/d", "/health/nope",
-                                 "/dashboard/nope", "/api/v1/runs/%00/", "/api/schema/nope"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/no-such-endpoint",
+        "/runs/a/b/c/d",
+        "/health/nope",
+        "/dashboard/nope",
+        "/api/v1/runs/%00/",
+        "/api/schema/nope",
+    ],
+)
 def test_an_unknown_machine_route_is_a_json_404(authed_client, url):
     response = authed_client.get(url)
     assert response.status_code == 404
@@ -43,8 +52,9 @@ def test_an_unhandled_exception_is_a_json_500_that_tells_nothing(caplog):
     assert html.status_code == 500 and html["Content-Type"].startswith("text/html")
 
 
-@pytest.mark.parametrize("url", ["/admin/patterns/pattern/?status=%00",
-                                 "/admin/metrics/run/?id__in=a,%00"])
+@pytest.mark.parametrize(
+    "url", ["/admin/patterns/pattern/?status=%00", "/admin/metrics/run/?id__in=a,%00"]
+)
 def test_a_null_character_in_an_admin_filter_is_a_400(admin_client, url):
     # PostgreSQL cannot hold NUL in text: the admin's query used to fail with a 500.
     assert admin_client.get(url).status_code == 400
@@ -53,5 +63,7 @@ def test_a_null_character_in_an_admin_filter_is_a_400(admin_client, url):
 def test_a_null_character_in_an_api_query_names_the_parameters(authed_client):
     response = authed_client.get("/api/v1/runs/?state=%00&has_failures=true&x%00=1")
     assert response.status_code == 400
-    assert response.json() == {"state": ["Null characters are not allowed."],
-                               "x\x00": ["Null characters are not allowed."]}
+    assert response.json() == {
+        "state": ["Null characters are not allowed."],
+        "x\x00": ["Null characters are not allowed."],
+    }

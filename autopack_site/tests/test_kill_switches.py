@@ -11,8 +11,18 @@ def test_switches_default_off_when_unset():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("1", True), ("", False), ("0", False), ("true", False), ("yes", False), ("on", False),
-     (" 1", False), ("1 ", False), ("01", False), ("TRUE", False)],
+    [
+        ("1", True),
+        ("", False),
+        ("0", False),
+        ("true", False),
+        ("yes", False),
+        ("on", False),
+        (" 1", False),
+        ("1 ", False),
+        ("01", False),
+        ("TRUE", False),
+    ],
 )
 @pytest.mark.parametrize("name", sorted(kill_switches.REGISTRY))
 def test_only_exactly_one_turns_a_switch_on(monkeypatch, name, value, expected):

@@ -36,8 +36,13 @@ def test_debug_mode_starts_with_the_development_secret():
 
 def test_check_deploy_is_clean_in_production_mode():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=STRONG_SECRET, DJANGO_ALLOWED_HOSTS="ops.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=STRONG_SECRET,
+        DJANGO_ALLOWED_HOSTS="ops.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -45,8 +50,13 @@ def test_check_deploy_is_clean_in_production_mode():
 
 def test_tls_proxy_deployments_can_turn_ssl_redirect_off():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=STRONG_SECRET, DJANGO_ALLOWED_HOSTS="ops.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=STRONG_SECRET,
+        DJANGO_ALLOWED_HOSTS="ops.example.com",
         DJANGO_SECURE_SSL_REDIRECT="0",
     )
     assert result.returncode != 0

@@ -78,7 +78,11 @@ class ConsolidatedMetricsView(APIView):
         if totals is None:
             raise NotFound(f"Run {run_id!r} not found.")
         count = totals["raw_rows"]
-        rows = selectors.consolidated_page(run_id, limit=limit, offset=offset) if offset < count else []
+        rows = (
+            selectors.consolidated_page(run_id, limit=limit, offset=offset)
+            if offset < count
+            else []
+        )
         url = request.build_absolute_uri()
         next_url = (
             replace_query_param(replace_query_param(url, "limit", limit), "offset", offset + limit)

@@ -96,9 +96,7 @@ class RunViewSet(
             return self.get_paginated_response(s.LedgerRowSerializer(page, many=True).data)
         rows = ledger_batch_validate(request.data)
         result = services.phase_metrics_ingest(run=run, rows=rows)
-        return Response(
-            s.LedgerIngestResultSerializer(result).data, status=status.HTTP_201_CREATED
-        )
+        return Response(s.LedgerIngestResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],

@@ -7,131 +7,363 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.CharField(max_length=200, primary_key=True, serialize=False, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z', "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.")])),
-                ('state', models.CharField(choices=[('QUEUED', 'Queued'), ('PLAN_BOOTSTRAP', 'Plan Bootstrap'), ('RUN_CREATED', 'Run Created'), ('PHASE_QUEUEING', 'Phase Queueing'), ('PHASE_EXECUTION', 'Phase Execution'), ('GATE', 'Gate'), ('CI_RUNNING', 'Ci Running'), ('SNAPSHOT_CREATED', 'Snapshot Created'), ('DONE_SUCCESS', 'Done Success'), ('DONE_FAILED_BUDGET_EXHAUSTED', 'Done Failed Budget Exhausted'), ('DONE_FAILED_POLICY_VIOLATION', 'Done Failed Policy Violation'), ('DONE_FAILED_REQUIRES_HUMAN_REVIEW', 'Done Failed Requires Human Review'), ('DONE_FAILED_ENVIRONMENT', 'Done Failed Environment')], default='QUEUED', max_length=40)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('safety_profile', models.CharField(choices=[('normal', 'Normal'), ('safety_critical', 'Safety Critical')], default='normal', max_length=20)),
-                ('run_scope', models.CharField(choices=[('multi_tier', 'Multi Tier'), ('single_tier', 'Single Tier')], default='multi_tier', max_length=20)),
-                ('token_cap', models.PositiveBigIntegerField(default=5000000)),
-                ('max_phases', models.PositiveIntegerField(default=25)),
-                ('max_duration_minutes', models.PositiveIntegerField(default=120)),
-                ('failure_reason', models.TextField(blank=True, default='')),
-                ('goal_anchor', models.TextField(blank=True, default='')),
-                ('git_commit_sha', models.CharField(blank=True, max_length=64, null=True)),
-                ('git_branch', models.CharField(blank=True, max_length=255, null=True)),
-                ('model_mapping_hash', models.CharField(blank=True, max_length=128, null=True)),
-                ('feature_flags', models.JSONField(blank=True, default=dict)),
-                ('replay_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replays', to='metrics.run')),
+                (
+                    "id",
+                    models.CharField(
+                        max_length=200,
+                        primary_key=True,
+                        serialize=False,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z",
+                                "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("QUEUED", "Queued"),
+                            ("PLAN_BOOTSTRAP", "Plan Bootstrap"),
+                            ("RUN_CREATED", "Run Created"),
+                            ("PHASE_QUEUEING", "Phase Queueing"),
+                            ("PHASE_EXECUTION", "Phase Execution"),
+                            ("GATE", "Gate"),
+                            ("CI_RUNNING", "Ci Running"),
+                            ("SNAPSHOT_CREATED", "Snapshot Created"),
+                            ("DONE_SUCCESS", "Done Success"),
+                            ("DONE_FAILED_BUDGET_EXHAUSTED", "Done Failed Budget Exhausted"),
+                            ("DONE_FAILED_POLICY_VIOLATION", "Done Failed Policy Violation"),
+                            (
+                                "DONE_FAILED_REQUIRES_HUMAN_REVIEW",
+                                "Done Failed Requires Human Review",
+                            ),
+                            ("DONE_FAILED_ENVIRONMENT", "Done Failed Environment"),
+                        ],
+                        default="QUEUED",
+                        max_length=40,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "safety_profile",
+                    models.CharField(
+                        choices=[("normal", "Normal"), ("safety_critical", "Safety Critical")],
+                        default="normal",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "run_scope",
+                    models.CharField(
+                        choices=[("multi_tier", "Multi Tier"), ("single_tier", "Single Tier")],
+                        default="multi_tier",
+                        max_length=20,
+                    ),
+                ),
+                ("token_cap", models.PositiveBigIntegerField(default=5000000)),
+                ("max_phases", models.PositiveIntegerField(default=25)),
+                ("max_duration_minutes", models.PositiveIntegerField(default=120)),
+                ("failure_reason", models.TextField(blank=True, default="")),
+                ("goal_anchor", models.TextField(blank=True, default="")),
+                ("git_commit_sha", models.CharField(blank=True, max_length=64, null=True)),
+                ("git_branch", models.CharField(blank=True, max_length=255, null=True)),
+                ("model_mapping_hash", models.CharField(blank=True, max_length=128, null=True)),
+                ("feature_flags", models.JSONField(blank=True, default=dict)),
+                (
+                    "replay_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="replays",
+                        to="metrics.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Phase',
+            name="Phase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase_id', models.CharField(max_length=200, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z', "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.")])),
-                ('phase_index', models.PositiveIntegerField(default=0)),
-                ('name', models.CharField(blank=True, default='', max_length=255)),
-                ('description', models.TextField(blank=True, default='')),
-                ('state', models.CharField(choices=[('QUEUED', 'Queued'), ('EXECUTING', 'Executing'), ('GATE', 'Gate'), ('CI_RUNNING', 'Ci Running'), ('COMPLETE', 'Complete'), ('FAILED', 'Failed'), ('SKIPPED', 'Skipped')], default='QUEUED', max_length=20)),
-                ('task_category', models.CharField(blank=True, default='', max_length=100)),
-                ('complexity', models.CharField(blank=True, default='', max_length=50)),
-                ('builder_mode', models.CharField(blank=True, default='', max_length=50)),
-                ('scope', models.JSONField(blank=True, default=dict)),
-                ('builder_attempts', models.PositiveIntegerField(default=0)),
-                ('auditor_attempts', models.PositiveIntegerField(default=0)),
-                ('last_failure_reason', models.TextField(blank=True, default='')),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='metrics.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phase_id",
+                    models.CharField(
+                        max_length=200,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z",
+                                "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("phase_index", models.PositiveIntegerField(default=0)),
+                ("name", models.CharField(blank=True, default="", max_length=255)),
+                ("description", models.TextField(blank=True, default="")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("QUEUED", "Queued"),
+                            ("EXECUTING", "Executing"),
+                            ("GATE", "Gate"),
+                            ("CI_RUNNING", "Ci Running"),
+                            ("COMPLETE", "Complete"),
+                            ("FAILED", "Failed"),
+                            ("SKIPPED", "Skipped"),
+                        ],
+                        default="QUEUED",
+                        max_length=20,
+                    ),
+                ),
+                ("task_category", models.CharField(blank=True, default="", max_length=100)),
+                ("complexity", models.CharField(blank=True, default="", max_length=50)),
+                ("builder_mode", models.CharField(blank=True, default="", max_length=50)),
+                ("scope", models.JSONField(blank=True, default=dict)),
+                ("builder_attempts", models.PositiveIntegerField(default=0)),
+                ("auditor_attempts", models.PositiveIntegerField(default=0)),
+                ("last_failure_reason", models.TextField(blank=True, default="")),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phases",
+                        to="metrics.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run_id', 'phase_index', 'id'],
+                "ordering": ["run_id", "phase_index", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DashboardEvent',
+            name="DashboardEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(choices=[('RUN_STARTED', 'Run Started'), ('RUN_COMPLETE', 'Run Complete'), ('RUN_FAILED', 'Run Failed'), ('PHASE_STARTED', 'Phase Started'), ('PHASE_COMPLETE', 'Phase Complete'), ('PHASE_FAILED', 'Phase Failed'), ('BUILDER_RESULT', 'Builder Result'), ('BUILDER_ERROR', 'Builder Error'), ('AUDITOR_RESULT', 'Auditor Result'), ('AUDITOR_ERROR', 'Auditor Error'), ('CI_FAILED', 'Ci Failed'), ('PATCH_FAILED', 'Patch Failed'), ('POLICY_VIOLATION', 'Policy Violation'), ('API_ERROR', 'Api Error'), ('INFO', 'Info')], max_length=40)),
-                ('message', models.TextField(blank=True, default='')),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('phase', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='metrics.phase')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='metrics.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event_type",
+                    models.CharField(
+                        choices=[
+                            ("RUN_STARTED", "Run Started"),
+                            ("RUN_COMPLETE", "Run Complete"),
+                            ("RUN_FAILED", "Run Failed"),
+                            ("PHASE_STARTED", "Phase Started"),
+                            ("PHASE_COMPLETE", "Phase Complete"),
+                            ("PHASE_FAILED", "Phase Failed"),
+                            ("BUILDER_RESULT", "Builder Result"),
+                            ("BUILDER_ERROR", "Builder Error"),
+                            ("AUDITOR_RESULT", "Auditor Result"),
+                            ("AUDITOR_ERROR", "Auditor Error"),
+                            ("CI_FAILED", "Ci Failed"),
+                            ("PATCH_FAILED", "Patch Failed"),
+                            ("POLICY_VIOLATION", "Policy Violation"),
+                            ("API_ERROR", "Api Error"),
+                            ("INFO", "Info"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("message", models.TextField(blank=True, default="")),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "phase",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="metrics.phase",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="metrics.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Tier',
+            name="Tier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier_id', models.CharField(max_length=200, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z', "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.")])),
-                ('tier_index', models.PositiveIntegerField(default=0)),
-                ('name', models.CharField(blank=True, default='', max_length=255)),
-                ('description', models.TextField(blank=True, default='')),
-                ('state', models.CharField(choices=[('PENDING', 'Pending'), ('IN_PROGRESS', 'In Progress'), ('COMPLETE', 'Complete'), ('FAILED', 'Failed'), ('SKIPPED', 'Skipped')], default='PENDING', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tiers', to='metrics.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tier_id",
+                    models.CharField(
+                        max_length=200,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:-]*\\Z",
+                                "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("tier_index", models.PositiveIntegerField(default=0)),
+                ("name", models.CharField(blank=True, default="", max_length=255)),
+                ("description", models.TextField(blank=True, default="")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("IN_PROGRESS", "In Progress"),
+                            ("COMPLETE", "Complete"),
+                            ("FAILED", "Failed"),
+                            ("SKIPPED", "Skipped"),
+                        ],
+                        default="PENDING",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tiers",
+                        to="metrics.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run_id', 'tier_index', 'id'],
+                "ordering": ["run_id", "tier_index", "id"],
             },
         ),
         migrations.AddField(
-            model_name='phase',
-            name='tier',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='metrics.tier'),
+            model_name="phase",
+            name="tier",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="phases",
+                to="metrics.tier",
+            ),
         ),
         migrations.CreateModel(
-            name='PhaseMetrics',
+            name="PhaseMetrics",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('retrieval_tokens', models.BigIntegerField(default=0)),
-                ('second_opinion_tokens', models.BigIntegerField(default=0)),
-                ('evidence_request_tokens', models.BigIntegerField(default=0)),
-                ('base_tokens', models.BigIntegerField(default=0)),
-                ('model', models.CharField(blank=True, default='', max_length=100)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('phase', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='metrics.phase')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phase_metrics', to='metrics.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "attempt",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                ("retrieval_tokens", models.BigIntegerField(default=0)),
+                ("second_opinion_tokens", models.BigIntegerField(default=0)),
+                ("evidence_request_tokens", models.BigIntegerField(default=0)),
+                ("base_tokens", models.BigIntegerField(default=0)),
+                ("model", models.CharField(blank=True, default="", max_length=100)),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "phase",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="metrics.phase",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phase_metrics",
+                        to="metrics.run",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phase metrics row',
-                'verbose_name_plural': 'phase metrics (token ledger)',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('phase', 'attempt'), name='metrics_ledger_one_row_per_attempt'), models.CheckConstraint(condition=models.Q(('retrieval_tokens__gte', 0), ('second_opinion_tokens__gte', 0), ('evidence_request_tokens__gte', 0), ('base_tokens__gte', 0)), name='metrics_ledger_tokens_non_negative'), models.CheckConstraint(condition=models.Q(('attempt__gte', 1)), name='metrics_ledger_attempt_positive'), models.CheckConstraint(condition=models.Q(('duration_seconds__isnull', True), ('duration_seconds__gte', 0), _connector='OR'), name='metrics_ledger_duration_non_negative')],
+                "verbose_name": "phase metrics row",
+                "verbose_name_plural": "phase metrics (token ledger)",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("phase", "attempt"), name="metrics_ledger_one_row_per_attempt"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("retrieval_tokens__gte", 0),
+                            ("second_opinion_tokens__gte", 0),
+                            ("evidence_request_tokens__gte", 0),
+                            ("base_tokens__gte", 0),
+                        ),
+                        name="metrics_ledger_tokens_non_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("attempt__gte", 1)),
+                        name="metrics_ledger_attempt_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("duration_seconds__isnull", True),
+                            ("duration_seconds__gte", 0),
+                            _connector="OR",
+                        ),
+                        name="metrics_ledger_duration_non_negative",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='tier',
-            constraint=models.UniqueConstraint(fields=('run', 'tier_id'), name='metrics_tier_unique_id_in_run'),
+            model_name="tier",
+            constraint=models.UniqueConstraint(
+                fields=("run", "tier_id"), name="metrics_tier_unique_id_in_run"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.UniqueConstraint(fields=('run', 'phase_id'), name='metrics_phase_unique_id_in_run'),
+            model_name="phase",
+            constraint=models.UniqueConstraint(
+                fields=("run", "phase_id"), name="metrics_phase_unique_id_in_run"
+            ),
         ),
     ]

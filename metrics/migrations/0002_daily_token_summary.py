@@ -11,7 +11,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="DailyTokenSummary",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("date", models.DateField()),
                 ("retrieval_tokens", models.BigIntegerField(default=0)),
                 ("second_opinion_tokens", models.BigIntegerField(default=0)),
@@ -32,7 +37,9 @@ class Migration(migrations.Migration):
                 "ordering": ["date", "run_id"],
                 "indexes": [models.Index(fields=["date"], name="metrics_daily_date")],
                 "constraints": [
-                    models.UniqueConstraint(fields=("run", "date"), name="metrics_daily_one_per_run_day"),
+                    models.UniqueConstraint(
+                        fields=("run", "date"), name="metrics_daily_one_per_run_day"
+                    ),
                     models.CheckConstraint(
                         condition=models.Q(
                             ("retrieval_tokens__gte", 0),

@@ -42,7 +42,9 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="dashboardevent",
-            index=models.Index(fields=["event_type", "created_at"], name="metrics_event_type_created"),
+            index=models.Index(
+                fields=["event_type", "created_at"], name="metrics_event_type_created"
+            ),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="phase",

@@ -116,7 +116,10 @@ def test_create_existing_run_is_409(authed_client):
         ({"id": "bad id with spaces"}, "id"),
         ({"id": "ok", "state": "NOT_A_STATE"}, "state"),
         ({"id": "ok", "token_cap": -5}, "token_cap"),
-        ({"id": "ok", "tiers": [{"tier_id": "T1", "phases": [{"phase_id": "p", "scope": []}]}]}, "tiers"),
+        (
+            {"id": "ok", "tiers": [{"tier_id": "T1", "phases": [{"phase_id": "p", "scope": []}]}]},
+            "tiers",
+        ),
         ({"id": "ok", "tiers": [{"tier_id": "T1"}, {"tier_id": "T1"}]}, "tiers"),
     ],
 )
@@ -309,7 +312,9 @@ def test_ingestion_unknown_phase_rejects_whole_batch(authed_client, phase6_on):
 def test_ingestion_bad_row_is_400_with_field_errors(authed_client, phase6_on, change):
     phase = PhaseFactory(phase_id="p0")
     row = {**ledger_row(), **change}
-    response = authed_client.post(metrics_url(phase.run_id), [ledger_row(attempt=5), row], format="json")
+    response = authed_client.post(
+        metrics_url(phase.run_id), [ledger_row(attempt=5), row], format="json"
+    )
     assert response.status_code == 400
     errors = response.json()
     # Errors are keyed by the row's position, so the client knows which row to fix.

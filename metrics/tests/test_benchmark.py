@@ -13,11 +13,16 @@ from metrics.models import PhaseMetrics, Run
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FIGURES = [
-    "database:", "machine:", "build seconds:", "ledger rows in table: 10,500",
-    "consolidated p50 ms (10,000-row run):", "consolidated p95 ms (100-row run):",
+    "database:",
+    "machine:",
+    "build seconds:",
+    "ledger rows in table: 10,500",
+    "consolidated p50 ms (10,000-row run):",
+    "consolidated p95 ms (100-row run):",
     "ingestion rows/s (API, 10,000-row batches):",
     "no ledger indexes: consolidated p50 ms (10,000-row run):",
-    "retention rows rolled up:", "retention rows/s:",
+    "retention rows rolled up:",
+    "retention rows/s:",
 ]
 
 
@@ -29,8 +34,19 @@ def ledger_index_names() -> set[str]:
 
 def test_prints_every_figure_and_cleans_up():
     out, err = StringIO(), StringIO()
-    call_command("bench_metrics", "--rows", "10500", "--runs", "6", "--samples", "2",
-                 "--ingest-rows", "300", stdout=out, stderr=err)
+    call_command(
+        "bench_metrics",
+        "--rows",
+        "10500",
+        "--runs",
+        "6",
+        "--samples",
+        "2",
+        "--ingest-rows",
+        "300",
+        stdout=out,
+        stderr=err,
+    )
     for figure in FIGURES:
         assert figure in out.getvalue(), figure
     assert "measured retention" in err.getvalue()

@@ -41,10 +41,19 @@ def test_seed_demo_is_deterministic_and_realistic():
     def snapshot():
         return (
             list(Run.objects.order_by("id").values_list("id", "state", "git_commit_sha")),
-            list(Phase.objects.order_by("run_id", "phase_id").values_list("phase_id", "state",
-                                                                          "last_failure_reason")),
-            list(PhaseMetrics.objects.order_by("phase__phase_id", "attempt").values_list(
-                "retrieval_tokens", "second_opinion_tokens", "evidence_request_tokens", "base_tokens")),
+            list(
+                Phase.objects.order_by("run_id", "phase_id").values_list(
+                    "phase_id", "state", "last_failure_reason"
+                )
+            ),
+            list(
+                PhaseMetrics.objects.order_by("phase__phase_id", "attempt").values_list(
+                    "retrieval_tokens",
+                    "second_opinion_tokens",
+                    "evidence_request_tokens",
+                    "base_tokens",
+                )
+            ),
         )
 
     first = snapshot()
@@ -52,8 +61,12 @@ def test_seed_demo_is_deterministic_and_realistic():
     assert snapshot() == first
     # Every run state, all four token categories, and each failure family appear.
     assert set(Run.objects.values_list("state", flat=True)) == set(Run.State.values)
-    for category in ("retrieval_tokens", "second_opinion_tokens", "evidence_request_tokens",
-                     "base_tokens"):
+    for category in (
+        "retrieval_tokens",
+        "second_opinion_tokens",
+        "evidence_request_tokens",
+        "base_tokens",
+    ):
         assert PhaseMetrics.objects.filter(**{f"{category}__gt": 0}).exists()
     messages = "\n".join(DashboardEvent.objects.values_list("message", flat=True))
     assert "Hunk #" in messages or "patch does not apply" in messages

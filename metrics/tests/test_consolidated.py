@@ -27,17 +27,33 @@ def url(run_id, **params):
 def ledger_run():
     """A run with 3 phases (complete, failed, queued) and 5 ledger rows on two of them."""
     run = RunFactory(id="telemetry-collection-v7")
-    complete = PhaseFactory(run=run, tier__run=run, phase_id="p-complete", state=Phase.State.COMPLETE)
-    failed = PhaseFactory(run=run, tier=complete.tier, phase_id="p-failed", state=Phase.State.FAILED)
+    complete = PhaseFactory(
+        run=run, tier__run=run, phase_id="p-complete", state=Phase.State.COMPLETE
+    )
+    failed = PhaseFactory(
+        run=run, tier=complete.tier, phase_id="p-failed", state=Phase.State.FAILED
+    )
     PhaseFactory(run=run, tier=complete.tier, phase_id="p-queued")
     for attempt in (1, 2, 3):
-        PhaseMetricsFactory(phase=complete, attempt=attempt, created_at=T0 + timedelta(hours=attempt),
-                            retrieval_tokens=10, second_opinion_tokens=20,
-                            evidence_request_tokens=30, base_tokens=40)
+        PhaseMetricsFactory(
+            phase=complete,
+            attempt=attempt,
+            created_at=T0 + timedelta(hours=attempt),
+            retrieval_tokens=10,
+            second_opinion_tokens=20,
+            evidence_request_tokens=30,
+            base_tokens=40,
+        )
     for attempt in (1, 2):
-        PhaseMetricsFactory(phase=failed, attempt=attempt, created_at=T0 + timedelta(hours=attempt),
-                            retrieval_tokens=1, second_opinion_tokens=2,
-                            evidence_request_tokens=3, base_tokens=4)
+        PhaseMetricsFactory(
+            phase=failed,
+            attempt=attempt,
+            created_at=T0 + timedelta(hours=attempt),
+            retrieval_tokens=1,
+            second_opinion_tokens=2,
+            evidence_request_tokens=3,
+            base_tokens=4,
+        )
     return run
 
 
@@ -86,12 +102,20 @@ def test_totals_cover_the_whole_run_and_the_page_is_newest_first(
     assert body["previous"] is None and "offset=2" in body["next"]
     # Newest first; equal timestamps are ordered by id (newest id first).
     assert [(r["phase_id"], r["attempt"]) for r in body["results"]] == [
-        ("p-complete", 3), ("p-failed", 2),
+        ("p-complete", 3),
+        ("p-failed", 2),
     ]
     assert body["results"][0]["total_tokens"] == 100
     assert set(body["results"][0]) == {
-        "phase_id", "attempt", "retrieval_tokens", "second_opinion_tokens",
-        "evidence_request_tokens", "base_tokens", "total_tokens", "model", "created_at",
+        "phase_id",
+        "attempt",
+        "retrieval_tokens",
+        "second_opinion_tokens",
+        "evidence_request_tokens",
+        "base_tokens",
+        "total_tokens",
+        "model",
+        "created_at",
     }
 
 
@@ -123,8 +147,13 @@ def test_run_without_metrics_has_zero_totals(authed_client, consolidated_on):
 
 def test_rolled_up_days_count_in_totals_not_in_rows(authed_client, consolidated_on, ledger_run):
     DailyTokenSummary.objects.create(
-        run=ledger_run, date=date(2026, 9, 1), retrieval_tokens=1000, second_opinion_tokens=0,
-        evidence_request_tokens=0, base_tokens=5, row_count=7,
+        run=ledger_run,
+        date=date(2026, 9, 1),
+        retrieval_tokens=1000,
+        second_opinion_tokens=0,
+        evidence_request_tokens=0,
+        base_tokens=5,
+        row_count=7,
     )
     body = authed_client.get(url(ledger_run.id)).json()
     assert body["totals"]["retrieval_tokens"] == 1032
@@ -149,17 +178,36 @@ def test_query_count_is_constant_whatever_the_run_size(
 
 
 def test_daily_groups_raw_and_rolled_up_rows_oldest_first(authed_client, ledger_run):
-    other = PhaseMetricsFactory(created_at=T0 + timedelta(days=1), base_tokens=1000,
-                                retrieval_tokens=0, second_opinion_tokens=0,
-                                evidence_request_tokens=0)
-    DailyTokenSummary.objects.create(run=ledger_run, date=date(2026, 11, 1), base_tokens=60,
-                                     row_count=4)
+    other = PhaseMetricsFactory(
+        created_at=T0 + timedelta(days=1),
+        base_tokens=1000,
+        retrieval_tokens=0,
+        second_opinion_tokens=0,
+        evidence_request_tokens=0,
+    )
+    DailyTokenSummary.objects.create(
+        run=ledger_run, date=date(2026, 11, 1), base_tokens=60, row_count=4
+    )
     body = authed_client.get("/api/v1/metrics/daily/").json()
     assert body["results"] == [
-        {"date": "2026-11-01", "retrieval_tokens": 32, "second_opinion_tokens": 64,
-         "evidence_request_tokens": 96, "base_tokens": 188, "total_tokens": 380, "rows": 9},
-        {"date": "2026-11-02", "retrieval_tokens": 0, "second_opinion_tokens": 0,
-         "evidence_request_tokens": 0, "base_tokens": 1000, "total_tokens": 1000, "rows": 1},
+        {
+            "date": "2026-11-01",
+            "retrieval_tokens": 32,
+            "second_opinion_tokens": 64,
+            "evidence_request_tokens": 96,
+            "base_tokens": 188,
+            "total_tokens": 380,
+            "rows": 9,
+        },
+        {
+            "date": "2026-11-02",
+            "retrieval_tokens": 0,
+            "second_opinion_tokens": 0,
+            "evidence_request_tokens": 0,
+            "base_tokens": 1000,
+            "total_tokens": 1000,
+            "rows": 1,
+        },
     ]
     only_run = authed_client.get("/api/v1/metrics/daily/", {"run_id": other.run_id}).json()
     assert [d["date"] for d in only_run["results"]] == ["2026-11-02"]
@@ -171,8 +219,11 @@ def test_daily_groups_raw_and_rolled_up_rows_oldest_first(authed_client, ledger_
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"from": "yesterday"}, "from"), ({"to": "2026-13-01"}, "to"),
-     ({"from": "2026-11-02", "to": "2026-11-01"}, "to")],
+    [
+        ({"from": "yesterday"}, "from"),
+        ({"to": "2026-13-01"}, "to"),
+        ({"from": "2026-11-02", "to": "2026-11-01"}, "to"),
+    ],
 )
 def test_daily_bad_dates_are_400(authed_client, params, field):
     response = authed_client.get("/api/v1/metrics/daily/", params)
@@ -190,8 +241,9 @@ def test_page_rows_are_shaped_exactly_as_the_serializer_documents(ledger_run):
 def test_prepared_totals_answer_for_each_run_after_compiling_once(ledger_run):
     from metrics import selectors
 
-    other = PhaseMetricsFactory(base_tokens=7, retrieval_tokens=0, second_opinion_tokens=0,
-                                evidence_request_tokens=0)
+    other = PhaseMetricsFactory(
+        base_tokens=7, retrieval_tokens=0, second_opinion_tokens=0, evidence_request_tokens=0
+    )
     assert selectors.consolidated_totals(ledger_run.id)["total_tokens"] == 320
     assert selectors.consolidated_totals(other.run_id)["total_tokens"] == 7
     assert selectors.consolidated_totals("no-such-run") is None

@@ -90,8 +90,17 @@ def test_get_run_lists_phases_and_ledger_total(authed_client):
     assert body["tokens_used"] == (100 + 20 + 3 + 1000) + (100 + 20 + 3 + 5000)
     phase = body["phases"][0]
     assert set(phase) >= {
-        "phase_id", "state", "phase_index", "tier_id", "name", "description", "scope",
-        "task_category", "complexity", "builder_mode", "updated_at",
+        "phase_id",
+        "state",
+        "phase_index",
+        "tier_id",
+        "name",
+        "description",
+        "scope",
+        "task_category",
+        "complexity",
+        "builder_mode",
+        "updated_at",
     }
     assert phase["tier_id"] == row.phase.tier_id
 
@@ -108,7 +117,9 @@ def test_update_status_rolls_run_forward_to_success(authed_client):
     start(authed_client)
     run_id = "build130-telemetry"
     phase0, phase1 = (p["phase_id"] for p in START_BODY["phases"])
-    response = update_status(authed_client, run_id, phase0, {"state": "EXECUTING", "builder_attempts": 1})
+    response = update_status(
+        authed_client, run_id, phase0, {"state": "EXECUTING", "builder_attempts": 1}
+    )
     assert response.status_code == 200
     assert response.json()["phase"]["state"] == "EXECUTING"
     assert authed_client.get(f"/runs/{run_id}/status").json() == {
@@ -146,7 +157,11 @@ def test_update_status_tokens_used_is_set_not_added(authed_client):
 
 @pytest.mark.parametrize(
     "body, field",
-    [({"state": "NOPE"}, "state"), ({}, "state"), ({"state": "GATE", "tokens_used": -1}, "tokens_used")],
+    [
+        ({"state": "NOPE"}, "state"),
+        ({}, "state"),
+        ({"state": "GATE", "tokens_used": -1}, "tokens_used"),
+    ],
 )
 def test_update_status_bad_body_is_400(authed_client, body, field):
     phase = PhaseFactory()

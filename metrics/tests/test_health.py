@@ -78,7 +78,9 @@ def test_unreachable_broker_warns_but_stays_ready(api_client, settings):
     body = response.json()
     assert body["status"] == "warn"
     assert body["checks"]["broker:connection"][0]["status"] == "warn"
-    assert "hunter2" not in response.content.decode() and "127.0.0.1" not in response.content.decode()
+    assert (
+        "hunter2" not in response.content.decode() and "127.0.0.1" not in response.content.decode()
+    )
 
 
 def test_reachable_redis_broker_passes(api_client, settings):
@@ -138,7 +140,11 @@ def test_unreachable_database_is_503_and_live_still_answers():
         assert status == 503
         assert (body["status"], body["db_ok"]) == ("unhealthy", False)
         ready_status, ready, content_type = http_get(f"{base_url}/health/ready")
-        assert (ready_status, ready["status"], content_type) == (503, "fail", "application/health+json")
+        assert (ready_status, ready["status"], content_type) == (
+            503,
+            "fail",
+            "application/health+json",
+        )
         assert http_get(f"{base_url}/health/live")[0] == 200
         # No password, user or host name in any health output.
         for text in (str(body), str(ready)):
@@ -164,8 +170,10 @@ def test_health_check_command_exit_codes(tmp_path: Path):
     assert manage("migrate", "-v0", env=subprocess_env(DATABASE_URL=database)).returncode == 0
     ready = manage("health_check", env=subprocess_env(DATABASE_URL=database))
     assert ready.returncode == 0, ready.stderr
-    unreachable = manage("health_check", env=subprocess_env(DATABASE_URL=UNREACHABLE_POSTGRES,
-                                                             DATABASE_CONNECT_TIMEOUT="2"))
+    unreachable = manage(
+        "health_check",
+        env=subprocess_env(DATABASE_URL=UNREACHABLE_POSTGRES, DATABASE_CONNECT_TIMEOUT="2"),
+    )
     assert unreachable.returncode == 1 and "database:responseTime" in unreachable.stderr
 
 

@@ -16,8 +16,15 @@ EXPECTED_INDEXES = {
     # name: (table, leading columns)
     "metrics_ledger_run_created": (
         "metrics_phasemetrics",
-        ["run_id", "created_at", "id", "retrieval_tokens", "second_opinion_tokens",
-         "evidence_request_tokens", "base_tokens"],
+        [
+            "run_id",
+            "created_at",
+            "id",
+            "retrieval_tokens",
+            "second_opinion_tokens",
+            "evidence_request_tokens",
+            "base_tokens",
+        ],
     ),
     "metrics_ledger_created": ("metrics_phasemetrics", ["created_at"]),
     "metrics_event_run_created": ("metrics_dashboardevent", ["run_id", "created_at"]),
@@ -48,8 +55,11 @@ def test_descending_order_is_real_for_the_page_index():
 
 def test_redundant_foreign_key_indexes_are_gone_but_foreign_keys_stay():
     constraints = table_constraints("metrics_phasemetrics")
-    single = [info["columns"] for info in constraints.values()
-              if info["index"] and not info["unique"] and len(info["columns"]) == 1]
+    single = [
+        info["columns"]
+        for info in constraints.values()
+        if info["index"] and not info["unique"] and len(info["columns"]) == 1
+    ]
     assert ["run_id"] not in single and ["phase_id"] not in single
     foreign_keys = {tuple(info["columns"]) for info in constraints.values() if info["foreign_key"]}
     assert {("run_id",), ("phase_id",)} <= foreign_keys
@@ -115,8 +125,9 @@ def test_query_plan_command_fails_without_the_index(ledger_rows):
         editor.remove_index(PhaseMetrics, index)
     try:
         with pytest.raises(CommandError, match="retention scan"):
-            call_command("metrics_query_plans", "--run-id", ledger_rows, "--force-index",
-                         stdout=StringIO())
+            call_command(
+                "metrics_query_plans", "--run-id", ledger_rows, "--force-index", stdout=StringIO()
+            )
     finally:
         with connection.schema_editor() as editor:
             editor.add_index(PhaseMetrics, index)

@@ -45,8 +45,11 @@ def run_totals(run_ids):
 def comparable(totals):
     """Totals without the raw/rolled split, which retention is meant to change."""
     return {
-        run_id: {k: v for k, v in t.items() if k not in ("raw_rows", "rolled_up_rows",
-                                                        "phases_with_metrics")}
+        run_id: {
+            k: v
+            for k, v in t.items()
+            if k not in ("raw_rows", "rolled_up_rows", "phases_with_metrics")
+        }
         for run_id, t in totals.items()
     }
 
@@ -72,12 +75,15 @@ def test_totals_per_run_and_per_day_are_unchanged(ledger):
 
 def test_running_twice_never_doubles(ledger):
     metrics_retention_run(days=30, batch_size=5, now=NOW)
-    summaries = list(DailyTokenSummary.objects.values_list("run_id", "date", "base_tokens",
-                                                           "row_count"))
+    summaries = list(
+        DailyTokenSummary.objects.values_list("run_id", "date", "base_tokens", "row_count")
+    )
     second = metrics_retention_run(days=30, batch_size=5, now=NOW)
     assert second.rows == 0
-    assert list(DailyTokenSummary.objects.values_list("run_id", "date", "base_tokens",
-                                                      "row_count")) == summaries
+    assert (
+        list(DailyTokenSummary.objects.values_list("run_id", "date", "base_tokens", "row_count"))
+        == summaries
+    )
 
 
 def test_later_runs_add_to_existing_day_summaries(ledger):

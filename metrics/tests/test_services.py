@@ -70,12 +70,16 @@ def test_run_create_refuses_duplicate_phase_ids_in_body():
 def test_first_executing_phase_starts_the_run():
     run = make_run()
     now = timezone.now()
-    services.phase_update(phase=run.phases.get(phase_id="p0"), changes={"state": "EXECUTING"}, now=now)
+    services.phase_update(
+        phase=run.phases.get(phase_id="p0"), changes={"state": "EXECUTING"}, now=now
+    )
     run.refresh_from_db()
     assert run.state == Run.State.PHASE_EXECUTION
     assert run.started_at == now
     later = now + timedelta(minutes=5)
-    services.phase_update(phase=run.phases.get(phase_id="p1"), changes={"state": "EXECUTING"}, now=later)
+    services.phase_update(
+        phase=run.phases.get(phase_id="p1"), changes={"state": "EXECUTING"}, now=later
+    )
     run.refresh_from_db()
     assert run.started_at == now  # only the first one sets it
 
@@ -83,10 +87,14 @@ def test_first_executing_phase_starts_the_run():
 def test_run_succeeds_when_every_phase_is_complete_or_skipped():
     run = make_run()
     now = timezone.now()
-    services.phase_update(phase=run.phases.get(phase_id="p0"), changes={"state": "COMPLETE"}, now=now)
+    services.phase_update(
+        phase=run.phases.get(phase_id="p0"), changes={"state": "COMPLETE"}, now=now
+    )
     run.refresh_from_db()
     assert run.state == Run.State.QUEUED  # one phase still open
-    services.phase_update(phase=run.phases.get(phase_id="p1"), changes={"state": "SKIPPED"}, now=now)
+    services.phase_update(
+        phase=run.phases.get(phase_id="p1"), changes={"state": "SKIPPED"}, now=now
+    )
     run.refresh_from_db()
     assert run.state == Run.State.DONE_SUCCESS
     assert run.completed_at == now
@@ -163,9 +171,7 @@ def test_ingest_counts_created_updated_unchanged():
 def test_ingest_rejects_unknown_phase_and_writes_nothing():
     phase = PhaseFactory(phase_id="p0")
     with pytest.raises(ValidationError, match="Row 1: run .* has no phase 'nope'"):
-        services.phase_metrics_ingest(
-            run=phase.run, rows=[ledger_row("p0"), ledger_row("nope")]
-        )
+        services.phase_metrics_ingest(run=phase.run, rows=[ledger_row("p0"), ledger_row("nope")])
     assert not PhaseMetrics.objects.exists()
 
 
@@ -193,7 +199,10 @@ def test_events_record_links_phases():
             {"event_type": "RUN_FAILED", "message": "gave up"},
         ],
     )
-    assert [(e.event_type, e.phase_id) for e in events] == [("CI_FAILED", phase.pk), ("RUN_FAILED", None)]
+    assert [(e.event_type, e.phase_id) for e in events] == [
+        ("CI_FAILED", phase.pk),
+        ("RUN_FAILED", None),
+    ]
 
 
 def test_events_record_rejects_unknown_phase():
@@ -207,8 +216,13 @@ def test_builder_result_failed_is_an_error_event_with_base_tokens():
     phase = PhaseFactory()
     event = services.builder_result_record(
         phase=phase,
-        result={"status": "failed", "builder_attempts": 2, "tokens_used": 1234,
-                "notes": "patch failed", "patch_content": "x" * 50},
+        result={
+            "status": "failed",
+            "builder_attempts": 2,
+            "tokens_used": 1234,
+            "notes": "patch failed",
+            "patch_content": "x" * 50,
+        },
     )
     assert event.event_type == DashboardEvent.EventType.BUILDER_ERROR
     assert event.payload["patch_size"] == 50 and "patch_content" not in event.payload
@@ -223,8 +237,12 @@ def test_auditor_result_sets_second_opinion_tokens():
     for _ in range(2):  # a retried POST changes nothing
         services.auditor_result_record(
             phase=phase,
-            result={"review_notes": "ok", "recommendation": "approve", "auditor_attempts": 1,
-                    "tokens_used": 300},
+            result={
+                "review_notes": "ok",
+                "recommendation": "approve",
+                "auditor_attempts": 1,
+                "tokens_used": 300,
+            },
         )
     row = PhaseMetrics.objects.get(phase=phase)
     assert (row.second_opinion_tokens, row.base_tokens) == (300, 0)

@@ -49,7 +49,9 @@ def test_without_key_checks_that_auth_is_enforced(live_server):
 def test_wrong_key_fails_with_summary(live_server, api_key):
     out = StringIO()
     with pytest.raises(CommandError, match=r"Smoke check: \d+ passed, [1-9]\d* failed"):
-        call_command("smoke_check", "--base-url", live_server.url, "--api-key", "bad.key", stdout=out)
+        call_command(
+            "smoke_check", "--base-url", live_server.url, "--api-key", "bad.key", stdout=out
+        )
     assert "FAIL runs list: HTTP 401 (expected 200)" in out.getvalue()
 
 
@@ -70,8 +72,9 @@ def test_base_url_must_be_http():
 
 
 def test_exit_code_is_non_zero_in_a_real_process(live_server):
-    result = manage("smoke_check", "--base-url", live_server.url, "--api-key", "bad.key",
-                    env=subprocess_env())
+    result = manage(
+        "smoke_check", "--base-url", live_server.url, "--api-key", "bad.key", env=subprocess_env()
+    )
     assert result.returncode == 1
     assert "CommandError: Smoke check:" in result.stderr
     ok = manage("smoke_check", "--base-url", live_server.url, env=subprocess_env())

@@ -11,8 +11,21 @@ class PatternSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Pattern
-        fields = ["pattern_id", "kind", "status", "template", "regex", "keywords", "occurrences",
-                  "run_count", "first_seen", "last_seen", "samples", "merged_into", "updated_at"]
+        fields = [
+            "pattern_id",
+            "kind",
+            "status",
+            "template",
+            "regex",
+            "keywords",
+            "occurrences",
+            "run_count",
+            "first_seen",
+            "last_seen",
+            "samples",
+            "merged_into",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -55,8 +68,12 @@ class MergeAnswerSerializer(serializers.Serializer):
     target = serializers.SlugRelatedField(slug_field="pattern_id", queryset=_patterns)
     same_cause = serializers.BooleanField(
         help_text="true: merge source into target. false: different causes, never "
-                  "suggest this pair again.")
+        "suggest this pair again."
+    )
 
     def to_representation(self, instance):
-        return {"source": instance["source"].pattern_id, "target": instance["target"].pattern_id,
-                "same_cause": instance["same_cause"]}
+        return {
+            "source": instance["source"].pattern_id,
+            "target": instance["target"].pattern_id,
+            "same_cause": instance["same_cause"],
+        }

@@ -33,13 +33,22 @@ class PatternMatchView(APIView):
         body = s.MatchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message, context = body.validated_data["message"], body.validated_data["context"]
-        rows = list(Pattern.objects.select_related("merged_into")
-                    .only("pattern_id", "regex", "kind", "status", "merged_into__pattern_id",
-                          "merged_into__kind", "merged_into__status"))
+        rows = list(
+            Pattern.objects.select_related("merged_into").only(
+                "pattern_id",
+                "regex",
+                "kind",
+                "status",
+                "merged_into__pattern_id",
+                "merged_into__kind",
+                "merged_into__status",
+            )
+        )
         # A merged pattern's match (by regex or by its old detector) counts for the
         # pattern it was merged into.
-        owner_of = {pattern.pattern_id: (pattern.merged_into or pattern).pattern_id
-                    for pattern in rows}
+        owner_of = {
+            pattern.pattern_id: (pattern.merged_into or pattern).pattern_id for pattern in rows
+        }
         stored = {pattern.pattern_id: pattern for pattern in rows if pattern.merged_into is None}
         matched: dict[str, list[str]] = {}
 
@@ -54,10 +63,12 @@ class PatternMatchView(APIView):
             if re.search(pattern.regex, message):
                 found(pattern.pattern_id, "regex")
         matches = [
-            {"pattern_id": pattern_id,
-             "kind": stored[pattern_id].kind if pattern_id in stored else None,
-             "status": stored[pattern_id].status if pattern_id in stored else None,
-             "matched_by": sources}
+            {
+                "pattern_id": pattern_id,
+                "kind": stored[pattern_id].kind if pattern_id in stored else None,
+                "status": stored[pattern_id].status if pattern_id in stored else None,
+                "matched_by": sources,
+            }
             for pattern_id, sources in sorted(matched.items())
         ]
         return Response(s.MatchResponseSerializer({"matches": matches}).data)
@@ -70,8 +81,10 @@ class MergeSuggestionsView(APIView):
     admin's review page).
     """
 
-    @extend_schema(parameters=[s.MergeSuggestionsQuerySerializer],
-                   responses=s.MergeSuggestionsResponseSerializer)
+    @extend_schema(
+        parameters=[s.MergeSuggestionsQuerySerializer],
+        responses=s.MergeSuggestionsResponseSerializer,
+    )
     def get(self, request):
         query = s.MergeSuggestionsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -25,8 +25,10 @@ SAMPLES = 5
 
 def synthetic_patterns(count: int, seed: int) -> list[PatternText]:
     rng = random.Random(seed)
-    vocabulary = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 11)))
-                  for _ in range(VOCABULARY_SIZE)]
+    vocabulary = [
+        "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 11)))
+        for _ in range(VOCABULARY_SIZE)
+    ]
     zipf = [1 / rank for rank in range(1, VOCABULARY_SIZE + 1)]
 
     def words(n: int) -> str:
@@ -36,8 +38,9 @@ def synthetic_patterns(count: int, seed: int) -> list[PatternText]:
     for index in range(count):
         template = words(rng.randint(4, 12))
         samples = [f"{template} {words(rng.randint(5, 30))}" for _ in range(SAMPLES)]
-        patterns.append(pattern_text(f"pattern_{index}", template, samples,
-                                     occurrences=rng.randint(1, 500)))
+        patterns.append(
+            pattern_text(f"pattern_{index}", template, samples, occurrences=rng.randint(1, 500))
+        )
     return patterns
 
 
@@ -58,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     one_seconds = time.perf_counter() - started
 
     compared = min(len(patterns), MAX_PATTERNS_COMPARED)
-    print(f"patterns: {len(patterns):,} ({compared:,} compared); "
-          f"suggestions >= 0.25: {len(every_pair):,}")
+    print(
+        f"patterns: {len(patterns):,} ({compared:,} compared); "
+        f"suggestions >= 0.25: {len(every_pair):,}"
+    )
     print(f"every pair: {all_seconds:.2f} s")
     print(f"one pattern's pairs: {one_seconds:.2f} s")
     return 0

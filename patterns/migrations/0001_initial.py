@@ -5,35 +5,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Pattern',
+            name="Pattern",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pattern_id', models.CharField(max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]{0,63}$', 'Use a-z, 0-9 and _ only.')])),
-                ('kind', models.CharField(choices=[('patch', 'Patch'), ('token_limit', 'Token limit'), ('ci_test', 'CI/test'), ('import', 'Import'), ('api_network', 'API/network'), ('database', 'Database'), ('policy_scope', 'Policy/scope'), ('other', 'Other')], default='other', max_length=20)),
-                ('template', models.TextField()),
-                ('regex', models.TextField()),
-                ('keywords', models.JSONField(blank=True, default=list)),
-                ('occurrences', models.PositiveIntegerField(default=0)),
-                ('run_count', models.PositiveIntegerField(default=0)),
-                ('run_ids', models.JSONField(blank=True, default=list)),
-                ('samples', models.JSONField(blank=True, default=list)),
-                ('first_seen', models.DateTimeField(blank=True, null=True)),
-                ('last_seen', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('TODO', 'To do'), ('IN_PROGRESS', 'In progress'), ('DONE', 'Done'), ('WONT_FIX', "Won't fix")], default='TODO', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "pattern_id",
+                    models.CharField(
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]{0,63}$", "Use a-z, 0-9 and _ only."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("patch", "Patch"),
+                            ("token_limit", "Token limit"),
+                            ("ci_test", "CI/test"),
+                            ("import", "Import"),
+                            ("api_network", "API/network"),
+                            ("database", "Database"),
+                            ("policy_scope", "Policy/scope"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                ("template", models.TextField()),
+                ("regex", models.TextField()),
+                ("keywords", models.JSONField(blank=True, default=list)),
+                ("occurrences", models.PositiveIntegerField(default=0)),
+                ("run_count", models.PositiveIntegerField(default=0)),
+                ("run_ids", models.JSONField(blank=True, default=list)),
+                ("samples", models.JSONField(blank=True, default=list)),
+                ("first_seen", models.DateTimeField(blank=True, null=True)),
+                ("last_seen", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("TODO", "To do"),
+                            ("IN_PROGRESS", "In progress"),
+                            ("DONE", "Done"),
+                            ("WONT_FIX", "Won't fix"),
+                        ],
+                        default="TODO",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-occurrences', 'pattern_id'],
-                'indexes': [models.Index(fields=['status', '-occurrences'], name='patterns_status_occ')],
+                "ordering": ["-occurrences", "pattern_id"],
+                "indexes": [
+                    models.Index(fields=["status", "-occurrences"], name="patterns_status_occ")
+                ],
             },
         ),
     ]

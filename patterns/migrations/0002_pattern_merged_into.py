@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patterns', '0001_initial'),
+        ("patterns", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pattern',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_patterns', to='patterns.pattern'),
+            model_name="pattern",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="merged_patterns",
+                to="patterns.pattern",
+            ),
         ),
     ]

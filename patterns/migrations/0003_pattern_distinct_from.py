@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patterns', '0002_pattern_merged_into'),
+        ("patterns", "0002_pattern_merged_into"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pattern',
-            name='distinct_from',
-            field=models.ManyToManyField(blank=True, to='patterns.pattern'),
+            model_name="pattern",
+            name="distinct_from",
+            field=models.ManyToManyField(blank=True, to="patterns.pattern"),
         ),
     ]

@@ -26,8 +26,13 @@ def _generate(tmp_path, texts, *, dry_run=False):
     for pattern in result.patterns:
         others = [s for p in result.patterns if p is not pattern for s in p.samples]
         for file in codegen.detector_files(
-                pattern, output_dir=dirs["detectors"], tests_dir=dirs["tests"],
-                backlog_dir=dirs["backlog"], must_not_match=others, total=len(texts)):
+            pattern,
+            output_dir=dirs["detectors"],
+            tests_dir=dirs["tests"],
+            backlog_dir=dirs["backlog"],
+            must_not_match=others,
+            total=len(texts),
+        ):
             statuses.append((file.path, codegen.write_generated(file, dry_run=dry_run)))
     return result, dirs, statuses
 
@@ -35,10 +40,25 @@ def _generate(tmp_path, texts, *, dry_run=False):
 def _run_pytest(tests_dir, *, cwd):
     """The generated tests, run as a human would: pytest in a fresh interpreter."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
-         str(tests_dir)],
-        cwd=cwd, env=subprocess_env(), capture_output=True, text=True, encoding="utf-8",
-        timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:django",
+            "-p",
+            "no:cacheprovider",
+            str(tests_dir),
+        ],
+        cwd=cwd,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
 
 
 def test_generated_tests_pass_in_a_subprocess_and_hostile_messages_stay_inert(tmp_path):
@@ -84,7 +104,9 @@ def test_dry_run_writes_nothing(tmp_path):
 
 def test_nothing_is_written_outside_the_output_directory_or_with_a_bad_id(tmp_path):
     (pattern,) = mine([FailureMessage(text) for text in OTHERS]).patterns
-    escaping = codegen.GeneratedFile(tmp_path / "out" / ".." / "evil.py", tmp_path / "out", "x = 1\n")
+    escaping = codegen.GeneratedFile(
+        tmp_path / "out" / ".." / "evil.py", tmp_path / "out", "x = 1\n"
+    )
     with pytest.raises(codegen.GenerationError, match="outside"):
         codegen.write_generated(escaping)
     broken = codegen.GeneratedFile(tmp_path / "out" / "bad.py", tmp_path / "out", "x = (\n")

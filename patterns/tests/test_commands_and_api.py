@@ -24,13 +24,23 @@ def failures():
     phases = []
     for number, module in enumerate(["executor", "llm", "scope", "gates"]):
         phase = PhaseFactory(failed=True, last_failure_reason=HUNK.format(module, number + 10))
-        DashboardEventFactory(run=phase.run, phase=phase, message=phase.last_failure_reason,
-                              event_type=DashboardEvent.EventType.PATCH_FAILED)
+        DashboardEventFactory(
+            run=phase.run,
+            phase=phase,
+            message=phase.last_failure_reason,
+            event_type=DashboardEvent.EventType.PATCH_FAILED,
+        )
         phases.append(phase)
-    DashboardEventFactory(run=phases[0].run, event_type=DashboardEvent.EventType.API_ERROR,
-                          message="Anthropic API request timed out after 30s")
-    DashboardEventFactory(run=phases[0].run, event_type=DashboardEvent.EventType.INFO,
-                          message="error: patch failed: not a failure event")
+    DashboardEventFactory(
+        run=phases[0].run,
+        event_type=DashboardEvent.EventType.API_ERROR,
+        message="Anthropic API request timed out after 30s",
+    )
+    DashboardEventFactory(
+        run=phases[0].run,
+        event_type=DashboardEvent.EventType.INFO,
+        message="error: patch failed: not a failure event",
+    )
     return phases
 
 
@@ -66,10 +76,16 @@ def test_filters_by_run_and_time(failures):
 
 
 def test_a_date_bound_covers_the_whole_day():
-    for moment in ("2026-10-31T23:59:59+00:00", "2026-11-01T00:00:00+00:00",
-                   "2026-11-01T23:59:59+00:00", "2026-11-02T00:00:00+00:00"):
-        DashboardEventFactory(created_at=datetime.fromisoformat(moment),
-                              message=f"error: patch failed: src/{moment[:10]}.py:1")
+    for moment in (
+        "2026-10-31T23:59:59+00:00",
+        "2026-11-01T00:00:00+00:00",
+        "2026-11-01T23:59:59+00:00",
+        "2026-11-02T00:00:00+00:00",
+    ):
+        DashboardEventFactory(
+            created_at=datetime.fromisoformat(moment),
+            message=f"error: patch failed: src/{moment[:10]}.py:1",
+        )
 
     def mined(*args):
         return len(_json(*args)[0]["assignments"])
@@ -83,8 +99,9 @@ def test_a_date_bound_covers_the_whole_day():
 def test_stored_ids_stay_when_more_data_widens_a_pattern(failures):
     first, _ = _json()
     stored_id = first["patterns"][0]["pattern_id"]
-    phase = PhaseFactory(failed=True,
-                         last_failure_reason="error: patch failed: docs/guide/intro.md:3")
+    phase = PhaseFactory(
+        failed=True, last_failure_reason="error: patch failed: docs/guide/intro.md:3"
+    )
     again, _ = _json()
     assert again["assignments"].count(stored_id) == 5
     assert phase.run_id in again["patterns"][0]["run_ids"]
@@ -98,8 +115,12 @@ def test_dry_run_stores_nothing(failures):
 
 
 def test_input_file_reads_json_lines_and_plain_lines_with_crlf(tmp_path):
-    lines = [json.dumps({"message": HUNK.format(m, 1), "run_id": f"r{m}",
-                         "created_at": "2026-11-01T10:00:00"}) for m in "abc"]
+    lines = [
+        json.dumps(
+            {"message": HUNK.format(m, 1), "run_id": f"r{m}", "created_at": "2026-11-01T10:00:00"}
+        )
+        for m in "abc"
+    ]
     lines += ["Anthropic API request timed out after 30s", ""]
     path = tmp_path / "failures.jsonl"
     path.write_bytes("\r\n".join(lines).encode("utf-8"))
@@ -111,28 +132,39 @@ def test_input_file_reads_json_lines_and_plain_lines_with_crlf(tmp_path):
     assert not Pattern.objects.exists()  # a file run never touches the database
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["--input-file", "/nonexistent/failures.txt"], "no such file"),
-    (["--since", "yesterday"], "not a date"),
-    (["--since", "2026-11-02", "--until", "2026-11-01"], "before --until"),
-    (["--input-file", "x", "--run-id", "r"], "filter the database"),
-    (["--since", "2026-13-01"], "not a valid date or time: month must be in 1..12"),
-    (["--until", "2026-01-01T00:00:00+25:00"], "not a valid date or time"),
-    (["--since", "0001-01-01T00:10:00+21:52"], "out of range"),
-    (["--run-id", "no-such-run", "--run-id", "nor-this"], "no such run: no-such-run, nor-this"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["--input-file", "/nonexistent/failures.txt"], "no such file"),
+        (["--since", "yesterday"], "not a date"),
+        (["--since", "2026-11-02", "--until", "2026-11-01"], "before --until"),
+        (["--input-file", "x", "--run-id", "r"], "filter the database"),
+        (["--since", "2026-13-01"], "not a valid date or time: month must be in 1..12"),
+        (["--until", "2026-01-01T00:00:00+25:00"], "not a valid date or time"),
+        (["--since", "0001-01-01T00:10:00+21:52"], "out of range"),
+        (["--run-id", "no-such-run", "--run-id", "nor-this"], "no such run: no-such-run, nor-this"),
+    ],
+)
 def test_bad_input_is_a_command_error(args, reason):
     with pytest.raises(CommandError, match=reason):
         call_command("pattern_expansion", *args, stdout=StringIO())
 
 
-@pytest.mark.parametrize("line, reason", [
-    ('{"message": 3}', "line 2: a JSON line needs a string 'message'"),
-    ('{"message": "x", "nested": ' + "[" * 100_000 + "]" * 100_000 + "}",
-     "line 2: JSON nested too deeply"),
-    ('{"message": "bad \\ud800 text"}', "line 2: 'message' holds a lone surrogate U\\+D800"),
-    ('{"message": "x", "run_id": "r-\\udfff"}', "line 2: 'run_id' holds a lone surrogate U\\+DFFF"),
-])
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ('{"message": 3}', "line 2: a JSON line needs a string 'message'"),
+        (
+            '{"message": "x", "nested": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "line 2: JSON nested too deeply",
+        ),
+        ('{"message": "bad \\ud800 text"}', "line 2: 'message' holds a lone surrogate U\\+D800"),
+        (
+            '{"message": "x", "run_id": "r-\\udfff"}',
+            "line 2: 'run_id' holds a lone surrogate U\\+DFFF",
+        ),
+    ],
+)
 def test_bad_json_line_names_the_line(tmp_path, line, reason):
     path = tmp_path / "bad.jsonl"
     path.write_text(f"plain message\n{line}\n", encoding="utf-8")
@@ -143,9 +175,19 @@ def test_bad_json_line_names_the_line(tmp_path, line, reason):
 def test_generate_code_writes_the_top_patterns_and_registry_loads_them(failures, tmp_path):
     dirs = {name: tmp_path / name for name in ("detectors", "tests", "backlog")}
     out = StringIO()
-    call_command("pattern_expansion", "--generate-code", "--output-dir", str(dirs["detectors"]),
-                 "--tests-dir", str(dirs["tests"]), "--backlog-dir", str(dirs["backlog"]),
-                 "--top", "1", stdout=out)
+    call_command(
+        "pattern_expansion",
+        "--generate-code",
+        "--output-dir",
+        str(dirs["detectors"]),
+        "--tests-dir",
+        str(dirs["tests"]),
+        "--backlog-dir",
+        str(dirs["backlog"]),
+        "--top",
+        "1",
+        stdout=out,
+    )
     (detector,) = dirs["detectors"].glob("pattern_*.py")
     assert len(list(dirs["tests"].glob("test_pattern_*.py"))) == 1
     (backlog,) = dirs["backlog"].glob("PATTERN_*.md")
@@ -174,8 +216,9 @@ def test_api_lists_patterns_and_matches_a_message(failures, authed_client, api_c
     (row,) = listing.json()["results"]
     assert row["occurrences"] == 4 and row["status"] == "TODO"
     assert authed_client.get("/api/v1/patterns/", {"status": "DONE"}).json()["count"] == 0
-    match = authed_client.post("/api/v1/patterns/match",
-                               {"message": HUNK.format("other", 9)}, format="json")
+    match = authed_client.post(
+        "/api/v1/patterns/match", {"message": HUNK.format("other", 9)}, format="json"
+    )
     assert match.status_code == 200
     ids = {m["pattern_id"]: m for m in match.json()["matches"]}
     assert "regex" in ids[row["pattern_id"]]["matched_by"]
@@ -210,8 +253,9 @@ def test_admin_lists_patterns_and_sets_status(failures, admin_client):
     assert admin_client.get("/admin/patterns/pattern/").status_code == 200
     page = admin_client.get(f"/admin/patterns/pattern/{pattern.pk}/change/")
     assert page.status_code == 200 and pattern.pattern_id in page.content.decode()
-    response = admin_client.post(f"/admin/patterns/pattern/{pattern.pk}/change/",
-                                 {"status": "DONE"})
+    response = admin_client.post(
+        f"/admin/patterns/pattern/{pattern.pk}/change/", {"status": "DONE"}
+    )
     assert response.status_code == 302
     pattern.refresh_from_db()
     assert pattern.status == "DONE"

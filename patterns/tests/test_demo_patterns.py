@@ -31,18 +31,32 @@ def test_committed_demo_files_are_what_the_command_generates(tmp_path):
     call_command("seed_demo", "--runs", "40", "--seed", COMMITTED_SEED, stdout=StringIO())
     # The project's layout under tmp_path: generated tests find their detector by a
     # path relative to their own directory.
-    dirs = {"output": tmp_path / "patterns" / "detectors",
-            "tests": tmp_path / "patterns" / "tests" / "detectors",
-            "backlog": tmp_path / "docs" / "backlog"}
-    call_command("pattern_expansion", "--generate-code", "--output-dir", str(dirs["output"]),
-                 "--tests-dir", str(dirs["tests"]), "--backlog-dir", str(dirs["backlog"]),
-                 stdout=StringIO(), stderr=StringIO())
+    dirs = {
+        "output": tmp_path / "patterns" / "detectors",
+        "tests": tmp_path / "patterns" / "tests" / "detectors",
+        "backlog": tmp_path / "docs" / "backlog",
+    }
+    call_command(
+        "pattern_expansion",
+        "--generate-code",
+        "--output-dir",
+        str(dirs["output"]),
+        "--tests-dir",
+        str(dirs["tests"]),
+        "--backlog-dir",
+        str(dirs["backlog"]),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     committed = {name: PROJECT / path.relative_to(tmp_path) for name, path in dirs.items()}
     for name, generated_dir in dirs.items():
         generated = sorted(path.name for path in generated_dir.iterdir())
         assert len(generated) == 5
-        on_disk = sorted(path.name for path in committed[name].iterdir()
-                         if path.name not in ("__init__.py", "__pycache__"))
+        on_disk = sorted(
+            path.name
+            for path in committed[name].iterdir()
+            if path.name not in ("__init__.py", "__pycache__")
+        )
         assert generated == on_disk, name
         for file_name in generated:
             fresh = (generated_dir / file_name).read_text(encoding="utf-8")

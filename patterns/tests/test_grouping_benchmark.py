@@ -14,10 +14,13 @@ import pytest
 from patterns.benchmarks import grouping
 from patterns.mining import FailureMessage, mine
 
-BENCH_DIR = Path(os.environ.get("AUTOPACK_BENCH_DIR",
-                                Path(__file__).resolve().parents[3] / "shared" / "bench"))
-needs_data = pytest.mark.skipif(not (BENCH_DIR / "score_grouping.py").exists(),
-                                reason=f"benchmark data not found at {BENCH_DIR}")
+BENCH_DIR = Path(
+    os.environ.get("AUTOPACK_BENCH_DIR", Path(__file__).resolve().parents[3] / "shared" / "bench")
+)
+needs_data = pytest.mark.skipif(
+    not (BENCH_DIR / "score_grouping.py").exists(),
+    reason=f"benchmark data not found at {BENCH_DIR}",
+)
 
 
 @needs_data

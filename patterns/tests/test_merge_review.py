@@ -17,15 +17,24 @@ REVIEW = "/admin/patterns/pattern/review/"
 def similar(db):
     """Two wordings of one cause and an unrelated pattern."""
     return {
-        "often": PatternFactory(pattern_id="truncated_often", occurrences=9,
-                                template="Output was truncated (stop_reason=max_tokens)",
-                                samples=["[Builder] Output was truncated (stop_reason=max_tokens)"]),
-        "rarely": PatternFactory(pattern_id="truncated_rarely", occurrences=2,
-                                 template="Truncation detected (stop_reason=max_tokens)",
-                                 samples=["Truncation detected (stop_reason=max_tokens)"]),
-        "other": PatternFactory(pattern_id="no_module", occurrences=4,
-                                template="No module named <*>",
-                                samples=["No module named 'tiktoken'"]),
+        "often": PatternFactory(
+            pattern_id="truncated_often",
+            occurrences=9,
+            template="Output was truncated (stop_reason=max_tokens)",
+            samples=["[Builder] Output was truncated (stop_reason=max_tokens)"],
+        ),
+        "rarely": PatternFactory(
+            pattern_id="truncated_rarely",
+            occurrences=2,
+            template="Truncation detected (stop_reason=max_tokens)",
+            samples=["Truncation detected (stop_reason=max_tokens)"],
+        ),
+        "other": PatternFactory(
+            pattern_id="no_module",
+            occurrences=4,
+            template="No module named <*>",
+            samples=["No module named 'tiktoken'"],
+        ),
     }
 
 
@@ -34,17 +43,23 @@ def _suggested(client) -> set[tuple[str, str]]:
 
 
 def _untouched() -> bool:
-    return (not Pattern.objects.filter(merged_into__isnull=False).exists()
-            and not Pattern.distinct_from.through.objects.exists())
+    return (
+        not Pattern.objects.filter(merged_into__isnull=False).exists()
+        and not Pattern.distinct_from.through.objects.exists()
+    )
 
 
 def test_api_same_cause_merges_source_into_target(authed_client, similar):
     assert ("truncated_rarely", "truncated_often") in _suggested(authed_client)
-    response = authed_client.post(ANSWERS, {"source": "truncated_rarely",
-                                            "target": "truncated_often", "same_cause": True})
+    response = authed_client.post(
+        ANSWERS, {"source": "truncated_rarely", "target": "truncated_often", "same_cause": True}
+    )
     assert response.status_code == 200
-    assert response.json() == {"source": "truncated_rarely", "target": "truncated_often",
-                               "same_cause": True}
+    assert response.json() == {
+        "source": "truncated_rarely",
+        "target": "truncated_often",
+        "same_cause": True,
+    }
     similar["rarely"].refresh_from_db()
     similar["often"].refresh_from_db()
     assert similar["rarely"].merged_into == similar["often"]
@@ -53,30 +68,38 @@ def test_api_same_cause_merges_source_into_target(authed_client, similar):
 
 
 def test_api_different_causes_are_not_suggested_again(authed_client, similar):
-    response = authed_client.post(ANSWERS, {"source": "truncated_rarely",
-                                            "target": "truncated_often", "same_cause": False})
+    response = authed_client.post(
+        ANSWERS, {"source": "truncated_rarely", "target": "truncated_often", "same_cause": False}
+    )
     assert response.status_code == 200
     assert set(similar["often"].distinct_from.all()) == {similar["rarely"]}
     assert Pattern.objects.get(pattern_id="truncated_rarely").merged_into is None
     assert ("truncated_rarely", "truncated_often") not in _suggested(authed_client)
     # Answering twice is harmless.
-    again = authed_client.post(ANSWERS, {"source": "truncated_often",
-                                         "target": "truncated_rarely", "same_cause": False})
+    again = authed_client.post(
+        ANSWERS, {"source": "truncated_often", "target": "truncated_rarely", "same_cause": False}
+    )
     assert again.status_code == 200
     assert Pattern.distinct_from.through.objects.count() == 2  # one row per direction
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"source": "missing", "target": "truncated_often", "same_cause": True}, "source"),
-    ({"source": "truncated_rarely", "target": "", "same_cause": True}, "target"),
-    ({"source": "truncated_rarely", "target": "truncated_often"}, "same_cause"),
-    ({"source": "truncated_rarely", "target": "truncated_often", "same_cause": "maybe"},
-     "same_cause"),
-    ({"source": "truncated_often", "target": "truncated_often", "same_cause": False}, "target"),
-    ({"source": ["a"], "target": {"b": 1}, "same_cause": True}, "source"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"source": "missing", "target": "truncated_often", "same_cause": True}, "source"),
+        ({"source": "truncated_rarely", "target": "", "same_cause": True}, "target"),
+        ({"source": "truncated_rarely", "target": "truncated_often"}, "same_cause"),
+        (
+            {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "maybe"},
+            "same_cause",
+        ),
+        ({"source": "truncated_often", "target": "truncated_often", "same_cause": False}, "target"),
+        ({"source": ["a"], "target": {"b": 1}, "same_cause": True}, "source"),
+    ],
+)
 def test_api_rejects_bad_answers_with_field_errors_and_writes_nothing(
-        authed_client, similar, body, field):
+    authed_client, similar, body, field
+):
     response = authed_client.post(ANSWERS, body)
     assert response.status_code == 400
     assert field in response.json()
@@ -85,12 +108,14 @@ def test_api_rejects_bad_answers_with_field_errors_and_writes_nothing(
 
 def test_api_refuses_to_move_a_merged_pattern_and_names_the_side(authed_client, similar):
     patterns_merge(target=similar["other"], sources=[similar["rarely"]])
-    moved = authed_client.post(ANSWERS, {"source": "truncated_rarely",
-                                         "target": "truncated_often", "same_cause": True})
+    moved = authed_client.post(
+        ANSWERS, {"source": "truncated_rarely", "target": "truncated_often", "same_cause": True}
+    )
     assert moved.status_code == 400
     assert "already merged into no_module" in moved.json()["source"][0]
-    into_merged = authed_client.post(ANSWERS, {"source": "truncated_often",
-                                               "target": "truncated_rarely", "same_cause": True})
+    into_merged = authed_client.post(
+        ANSWERS, {"source": "truncated_often", "target": "truncated_rarely", "same_cause": True}
+    )
     assert into_merged.status_code == 400 and "target" in into_merged.json()
     similar["often"].refresh_from_db()
     assert similar["often"].merged_into is None and similar["often"].occurrences == 9
@@ -111,8 +136,9 @@ def test_api_latest_answer_wins_where_nothing_is_lost(authed_client, similar):
 
 
 def test_api_answers_need_an_api_key(api_client, similar):
-    response = api_client.post(ANSWERS, {"source": "truncated_rarely",
-                                         "target": "truncated_often", "same_cause": True})
+    response = api_client.post(
+        ANSWERS, {"source": "truncated_rarely", "target": "truncated_often", "same_cause": True}
+    )
     assert response.status_code in (401, 403)
     assert _untouched()
 
@@ -128,9 +154,11 @@ def test_review_page_lists_pairs_and_the_pattern_list_links_it(admin_client, sim
 
 
 def test_review_page_merges_on_yes_and_shows_the_next_state(admin_client, similar):
-    response = admin_client.post(REVIEW, {"source": "truncated_rarely",
-                                          "target": "truncated_often", "same_cause": "yes"},
-                                 follow=True)
+    response = admin_client.post(
+        REVIEW,
+        {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "yes"},
+        follow=True,
+    )
     assert response.redirect_chain == [(f"{REVIEW}?min_score=0.25", 302)]
     page = response.content.decode()
     assert "Merged truncated_rarely into truncated_often." in page
@@ -139,19 +167,24 @@ def test_review_page_merges_on_yes_and_shows_the_next_state(admin_client, simila
 
 
 def test_review_page_declines_on_no(admin_client, similar):
-    response = admin_client.post(REVIEW, {"source": "truncated_rarely",
-                                          "target": "truncated_often", "same_cause": "no"},
-                                 follow=True)
+    response = admin_client.post(
+        REVIEW,
+        {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "no"},
+        follow=True,
+    )
     assert "are different causes." in response.content.decode()
     assert set(similar["rarely"].distinct_from.all()) == {similar["often"]}
     assert Pattern.objects.get(pattern_id="truncated_rarely").merged_into is None
 
 
-@pytest.mark.parametrize("form", [
-    {"source": "gone", "target": "truncated_often", "same_cause": "yes"},
-    {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "perhaps"},
-    {"source": "truncated_often", "target": "truncated_often", "same_cause": "yes"},
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"source": "gone", "target": "truncated_often", "same_cause": "yes"},
+        {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "perhaps"},
+        {"source": "truncated_often", "target": "truncated_often", "same_cause": "yes"},
+    ],
+)
 def test_review_page_reports_a_bad_answer_and_writes_nothing(admin_client, similar, form):
     response = admin_client.post(REVIEW, form, follow=True)
     assert response.status_code == 200
@@ -165,23 +198,28 @@ def test_review_page_needs_the_change_permission(client, similar):
     viewer.user_permissions.add(Permission.objects.get(codename="view_pattern"))
     client.force_login(viewer)
     assert client.get(REVIEW).status_code == 403
-    refused = client.post(REVIEW, {"source": "truncated_rarely", "target": "truncated_often",
-                                   "same_cause": "yes"})
+    refused = client.post(
+        REVIEW, {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "yes"}
+    )
     assert refused.status_code == 403
     assert _untouched()
     client.logout()
     assert client.get(REVIEW).status_code == 302  # to the admin login
 
 
-def test_review_page_leaves_out_a_pattern_deleted_since_scoring(admin_client, similar,
-                                                                 monkeypatch):
+def test_review_page_leaves_out_a_pattern_deleted_since_scoring(admin_client, similar, monkeypatch):
     from patterns import admin as patterns_admin
     from patterns.similarity import MergeSuggestion
 
     scored = patterns_admin.merge_suggestions()
-    monkeypatch.setattr(patterns_admin, "merge_suggestions", lambda **_: [
-        MergeSuggestion(source="deleted_meanwhile", target="truncated_often", score=0.99),
-        *scored])
+    monkeypatch.setattr(
+        patterns_admin,
+        "merge_suggestions",
+        lambda **_: [
+            MergeSuggestion(source="deleted_meanwhile", target="truncated_often", score=0.99),
+            *scored,
+        ],
+    )
     response = admin_client.get(REVIEW)
     assert response.status_code == 200
     page = response.content.decode()
@@ -189,13 +227,22 @@ def test_review_page_leaves_out_a_pattern_deleted_since_scoring(admin_client, si
 
 
 def test_review_page_threshold_is_chosen_kept_and_validated(admin_client, similar):
-    assert "Nothing to review at similarity ≥ 1.0" in admin_client.get(
-        REVIEW, {"min_score": "1"}).content.decode()
+    assert (
+        "Nothing to review at similarity ≥ 1.0"
+        in admin_client.get(REVIEW, {"min_score": "1"}).content.decode()
+    )
     bad = admin_client.get(REVIEW, {"min_score": "abc"}).content.decode()
     assert "Showing 0.25 instead." in bad and bad.count('class="suggestion"') == 1
     assert "Showing 0.25 instead." in admin_client.get(REVIEW, {"min_score": "0"}).content.decode()
-    kept = admin_client.post(REVIEW, {"source": "truncated_rarely", "target": "truncated_often",
-                                      "same_cause": "no", "min_score": "0.5"})
+    kept = admin_client.post(
+        REVIEW,
+        {
+            "source": "truncated_rarely",
+            "target": "truncated_often",
+            "same_cause": "no",
+            "min_score": "0.5",
+        },
+    )
     assert kept["Location"] == f"{REVIEW}?min_score=0.5"
 
 
@@ -205,13 +252,25 @@ def test_merging_forgets_declines_and_a_merged_pair_cannot_be_declined(admin_cli
 
     patterns_mark_distinct(patterns=[similar["often"], similar["rarely"], similar["other"]])
     changelist = "/admin/patterns/pattern/"
-    admin_client.post(changelist, {"action": "merge_into_most_frequent",
-                                   "_selected_action": [similar["often"].pk, similar["rarely"].pk]})
+    admin_client.post(
+        changelist,
+        {
+            "action": "merge_into_most_frequent",
+            "_selected_action": [similar["often"].pk, similar["rarely"].pk],
+        },
+    )
     assert set(similar["often"].distinct_from.all()) == {similar["other"]}
     assert set(similar["rarely"].distinct_from.all()) == {similar["other"]}
-    refused = admin_client.post(changelist, {"action": "mark_distinct", "_selected_action": [
-        similar["often"].pk, similar["rarely"].pk]}, follow=True)
+    refused = admin_client.post(
+        changelist,
+        {
+            "action": "mark_distinct",
+            "_selected_action": [similar["often"].pk, similar["rarely"].pk],
+        },
+        follow=True,
+    )
     # The admin capitalises its messages.
     assert "Truncated_rarely is merged into truncated_often; split it out first." in (
-        refused.content.decode())
+        refused.content.decode()
+    )
     assert set(similar["often"].distinct_from.all()) == {similar["other"]}

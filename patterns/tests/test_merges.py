@@ -17,8 +17,9 @@ from patterns.models import Pattern
 from patterns.services import patterns_merge, patterns_unmerge
 from patterns.tests.factories import PatternFactory
 
-TRUNCATED = ("[TOKEN_BUDGET] TRUNCATION: phase=build13{}-docs used 16384/16384 tokens "
-             "(100% utilization)")
+TRUNCATED = (
+    "[TOKEN_BUDGET] TRUNCATION: phase=build13{}-docs used 16384/16384 tokens (100% utilization)"
+)
 STOP_REASON = "[Builder] Output was truncated (stop_reason=max_tokens) in phase build13{}-docs"
 
 
@@ -87,8 +88,11 @@ def two_wordings():
     run = RunFactory()
     for number in range(3):
         for wording in (TRUNCATED, STOP_REASON):
-            DashboardEventFactory(run=run, event_type=DashboardEvent.EventType.API_ERROR,
-                                  message=wording.format(number))
+            DashboardEventFactory(
+                run=run,
+                event_type=DashboardEvent.EventType.API_ERROR,
+                message=wording.format(number),
+            )
 
 
 def _mine(*args):
@@ -107,8 +111,15 @@ def test_mining_files_a_merged_patterns_messages_under_its_target(two_wordings, 
     patterns_merge(target=target, sources=[source])
 
     dirs = {name: tmp_path / name for name in ("detectors", "tests", "backlog")}
-    again = _mine("--generate-code", "--output-dir", str(dirs["detectors"]), "--tests-dir",
-                  str(dirs["tests"]), "--backlog-dir", str(dirs["backlog"]))
+    again = _mine(
+        "--generate-code",
+        "--output-dir",
+        str(dirs["detectors"]),
+        "--tests-dir",
+        str(dirs["tests"]),
+        "--backlog-dir",
+        str(dirs["backlog"]),
+    )
     assert set(again["assignments"]) == {target.pattern_id}
     (mined,) = again["patterns"]
     assert mined["count"] == 6
@@ -119,7 +130,8 @@ def test_mining_files_a_merged_patterns_messages_under_its_target(two_wordings, 
     assert source.merged_into == target
     registry.reload()
     assert registry.detect_all(STOP_REASON.format(9), directory=dirs["detectors"]) == [
-        target.pattern_id]
+        target.pattern_id
+    ]
 
     patterns_unmerge(patterns=[source])
     assert len(_mine()["patterns"]) == 2
@@ -129,14 +141,19 @@ def test_mining_files_a_merged_patterns_messages_under_its_target(two_wordings, 
 def test_admin_merges_into_the_most_frequent_and_splits_again(admin_client):
     small, big = PatternFactory(occurrences=2), PatternFactory(occurrences=9)
     changelist = "/admin/patterns/pattern/"
-    response = admin_client.post(changelist, {"action": "merge_into_most_frequent",
-                                              "_selected_action": [small.pk, big.pk]},
-                                 follow=True)
+    response = admin_client.post(
+        changelist,
+        {"action": "merge_into_most_frequent", "_selected_action": [small.pk, big.pk]},
+        follow=True,
+    )
     assert f"Merged 1 pattern(s) into {big.pattern_id}" in response.content.decode()
     small.refresh_from_db()
     assert small.merged_into == big
-    only_one = admin_client.post(changelist, {"action": "merge_into_most_frequent",
-                                              "_selected_action": [big.pk]}, follow=True)
+    only_one = admin_client.post(
+        changelist,
+        {"action": "merge_into_most_frequent", "_selected_action": [big.pk]},
+        follow=True,
+    )
     assert "Select at least two patterns" in only_one.content.decode()
     assert admin_client.get(changelist, {"merged_into__isempty": "0"}).status_code == 200
     admin_client.post(changelist, {"action": "unmerge", "_selected_action": [small.pk]})
@@ -149,9 +166,12 @@ def test_api_shows_merges_and_a_match_counts_for_the_target(authed_client):
     target = PatternFactory(template="output truncated", regex=r"(?<!\S)output truncated(?!\S)")
     source = PatternFactory(template="TRUNCATION", regex=r"(?<!\S)TRUNCATION:")
     patterns_merge(target=target, sources=[source])
-    rows = {row["pattern_id"]: row for row in authed_client.get("/api/v1/patterns/").json()["results"]}
+    rows = {
+        row["pattern_id"]: row for row in authed_client.get("/api/v1/patterns/").json()["results"]
+    }
     assert rows[source.pattern_id]["merged_into"] == target.pattern_id
     assert rows[target.pattern_id]["merged_into"] is None
-    match = authed_client.post("/api/v1/patterns/match",
-                               {"message": "TRUNCATION: phase=x used all tokens"}, format="json")
+    match = authed_client.post(
+        "/api/v1/patterns/match", {"message": "TRUNCATION: phase=x used all tokens"}, format="json"
+    )
     assert [m["pattern_id"] for m in match.json()["matches"]] == [target.pattern_id]

@@ -8,28 +8,39 @@ import pytest
 
 from patterns.mining import WILDCARD as W
 from patterns.mining import (
-    cluster, failure_parts, failure_reason, group_key, templates_for, tokenize,
+    cluster,
+    failure_parts,
+    failure_reason,
+    group_key,
+    templates_for,
+    tokenize,
 )
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Hunk #3 FAILED at 42 (offset 7 lines).", ["Hunk", W, "FAILED", "at", W,
-                                                    "(offset", W, "lines)."]),
+        (
+            "Hunk #3 FAILED at 42 (offset 7 lines).",
+            ["Hunk", W, "FAILED", "at", W, "(offset", W, "lines)."],
+        ),
         ("lock 123e4567-e89b-12d3-a456-426614174000 held", ["lock", W, "held"]),
         ("commit 3f9a2c1d0b7e4a5f8c6d2e1b0a9f8e7d6c5b4a39 missing", ["commit", W, "missing"]),
         ("flags=0x1f set", ["flags=" + W, "set"]),
         ("connect to 10.251.73.220:50010 refused", ["connect", "to", W + ":" + W, "refused"]),
         # A URL keeps its path's shape: letters-only segments tell endpoints apart.
-        ("GET https://api.example.com/v1/runs?x=1 failed",
-         ["GET", "<url>/<seg>/runs?<seg>", "failed"]),
+        (
+            "GET https://api.example.com/v1/runs?x=1 failed",
+            ["GET", "<url>/<seg>/runs?<seg>", "failed"],
+        ),
         ("cannot open /workspace/src/autopack/llm_service.py", ["cannot", "open", W]),
         (r"cannot open C:\dev\Autopack\src\app.py now", ["cannot", "open", W, "now"]),
         ("value '7f3a' rejected", ["value", W, "rejected"]),
         # An object repr is one value, spaces and all.
-        ("Instance '<Category at 0x171f8473890>' has been deleted",
-         ["Instance", "'<obj>'", "has", "been", "deleted"]),
+        (
+            "Instance '<Category at 0x171f8473890>' has been deleted",
+            ["Instance", "'<obj>'", "has", "been", "deleted"],
+        ),
         # A quoted identifier names what broke: it stays.
         ("name 'files' is not defined", ["name", "'files'", "is", "not", "defined"]),
         ("request timed out after 30s", ["request", "timed", "out", "after", W]),
@@ -44,8 +55,10 @@ from patterns.mining import (
         ("patch failed: pytest.ini:1", ["patch", "failed:", f"{W}:{W}"]),
         ("no attribute os.path here", ["no", "attribute", "os.path", "here"]),
         # A diff hunk header and the code context after it are one value.
-        ("fragment without header at line 15: @@ -1,5 +1,6 @@ class Doctor:",
-         ["fragment", "without", "header", "at", "line", f"{W}:", "<hunk>"]),
+        (
+            "fragment without header at line 15: @@ -1,5 +1,6 @@ class Doctor:",
+            ["fragment", "without", "header", "at", "line", f"{W}:", "<hunk>"],
+        ),
     ],
 )
 def test_masking_replaces_whole_variable_tokens(text, expected):
@@ -58,12 +71,14 @@ def test_traceback_reduces_to_exception_and_innermost_frames_without_line_number
         '  File "/app/src/autopack/executor.py", line 812, in run_phase\n'
         "    result = builder.build(phase)\n"
         '  File "C:\\dev\\Autopack\\src\\autopack\\llm_service.py", line 97, in build\n'
-        "    raise ValueError(f\"bad scope {scope}\")\n"
+        '    raise ValueError(f"bad scope {scope}")\n'
         "ValueError: bad scope src/x.py\n"
     )
     reduced = failure_parts(traceback)
-    assert reduced == ("ValueError: bad scope src/x.py",
-                       ["executor.py:run_phase", "llm_service.py:build"])
+    assert reduced == (
+        "ValueError: bad scope src/x.py",
+        ["executor.py:run_phase", "llm_service.py:build"],
+    )
     moved = traceback.replace("line 812", "line 820").replace("line 97", "line 90")
     assert failure_parts(moved) == reduced
 
@@ -110,29 +125,36 @@ def test_messages_of_one_cause_group_together_and_apart_from_others():
 
 
 def test_messages_with_different_token_counts_can_share_a_pattern():
-    keys = cluster([
-        "1190 bytes (1.16 KB) sent, lifetime 00:02",
-        "0 bytes sent, lifetime 00:01",
-        "451 bytes sent, lifetime 00:05",
-        "20 bytes (20 B) sent, lifetime 00:03",
-    ])
+    keys = cluster(
+        [
+            "1190 bytes (1.16 KB) sent, lifetime 00:02",
+            "0 bytes sent, lifetime 00:01",
+            "451 bytes sent, lifetime 00:05",
+            "20 bytes (20 B) sent, lifetime 00:03",
+        ]
+    )
     assert len(set(keys)) == 1
 
 
 def test_many_distinct_words_in_a_column_are_a_variable_and_few_are_constants():
-    users = [f"session closed for user {name}" for name in
-             ["alice", "bob", "carol", "dave", "erin", "frank"] * 2]
+    users = [
+        f"session closed for user {name}"
+        for name in ["alice", "bob", "carol", "dave", "erin", "frank"] * 2
+    ]
     verbs = ["service started", "service stopped"] * 6
     templates = templates_for([tokenize(text) for text in users + verbs])
-    assert {templates[i] for i in range(len(users))} == {
-        ("session", "closed", "for", "user", W)}
+    assert {templates[i] for i in range(len(users))} == {("session", "closed", "for", "user", W)}
     assert {templates[i] for i in range(len(users), len(users) + len(verbs))} == {
-        ("service", "started"), ("service", "stopped")}
+        ("service", "started"),
+        ("service", "stopped"),
+    }
 
 
 def test_a_masked_value_covers_the_same_key_with_an_unmasked_value():
-    texts = [f"auth failure; rhost={host} user=root" for host in
-             ["10.0.0.1", "10.0.0.2", "troi.example.com", "10.0.0.9"]]
+    texts = [
+        f"auth failure; rhost={host} user=root"
+        for host in ["10.0.0.1", "10.0.0.2", "troi.example.com", "10.0.0.9"]
+    ]
     templates = templates_for([tokenize(text) for text in texts])
     assert set(templates) == {("auth", "failure;", "rhost=" + W, "user=root")}
 
@@ -154,15 +176,21 @@ def test_cluster_is_deterministic_and_order_preserving():
     [
         ("[Builder] [phase-3] churn_limit_exceeded: 39.3%", "churn_limit_exceeded: 39.3%"),
         ("❌ Quality gate blocked: BLOCKED", "Quality gate blocked: BLOCKED"),
-        ("FAILED tests/test_x.py::test_y - FileNotFoundError: [Errno 2] No such file",
-         "[Errno 2] No such file"),
-        (r"C:\Python\Lib\site-packages\sqlalchemy\engine\default.py:951: "
-         "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: docs",
-         "no such table: docs"),
+        (
+            "FAILED tests/test_x.py::test_y - FileNotFoundError: [Errno 2] No such file",
+            "[Errno 2] No such file",
+        ),
+        (
+            r"C:\Python\Lib\site-packages\sqlalchemy\engine\default.py:951: "
+            "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: docs",
+            "no such table: docs",
+        ),
         ("AssertionError: assert WindowsPath('C:/x') == WindowsPath('C:/y')", f"assert {W}"),
         # A pytest summary is its failure count; the other counts vary by run.
-        ("===== 20 failed, 239 passed, 129 skipped, 6 warnings in 142.02s (0:02:22) =====",
-         "20 failed,"),
+        (
+            "===== 20 failed, 239 passed, 129 skipped, 6 warnings in 142.02s (0:02:22) =====",
+            "20 failed,",
+        ),
         ("= 1 failed in 0.91s =", "1 failed"),
         ("2 failed, 33 passed, 1 error in 11.15s", "2 failed,"),
         # Nothing left after the class name: the class name is the reason.
@@ -170,11 +198,15 @@ def test_cluster_is_deterministic_and_order_preserving():
         ("plain words stay", "plain words stay"),
         # A log line cut off inside a bracketed aside keeps what precedes the aside;
         # a call's bracket (`add_middleware(`) is not an aside.
-        ("BLOCK: CI collection/import error: tests/a.py (('C:\\a.py', 5, 'Skipped: Res",
-         "BLOCK: CI collection/import error: tests/a.py"),
+        (
+            "BLOCK: CI collection/import error: tests/a.py (('C:\\a.py', 5, 'Skipped: Res",
+            "BLOCK: CI collection/import error: tests/a.py",
+        ),
         ("CI error (exit 4) in tests/a.py", "CI error (exit 4) in tests/a.py"),
-        ("at line 58: @@ -2,3 +2,9 @@ app.add_middleware(",
-         "at line 58: @@ -2,3 +2,9 @@ app.add_middleware("),
+        (
+            "at line 58: @@ -2,3 +2,9 @@ app.add_middleware(",
+            "at line 58: @@ -2,3 +2,9 @@ app.add_middleware(",
+        ),
         ("error ((unclosed", "error ((unclosed"),
     ],
 )
@@ -237,8 +269,10 @@ def test_a_free_text_tail_after_a_shared_prefix_is_cut():
         "Health budget exceeded: 26 total failures against a cap of 25",
         "16 patch failures out of 25 total budget with only 2 builder attempts",
     ]
-    texts = [f"[Doctor] Action: rollback_run - aborting run phase3-{i}. Rationale: {why}"
-             for i, why in enumerate(rationales)]
+    texts = [
+        f"[Doctor] Action: rollback_run - aborting run phase3-{i}. Rationale: {why}"
+        for i, why in enumerate(rationales)
+    ]
     texts.append("[Doctor] Invocation failed: too many values to unpack (expected 2)")
     assert _groups(texts) == [[0, 1, 2, 3], [4]]
 
@@ -287,6 +321,12 @@ def test_grouping_stays_fast_on_a_hostile_token(tmp_path):
         "texts = ['key 1:2:3:q', 'key 4:5:6:q', 'key ' + ':' * 50000 + 'y']; "
         "keys = cluster(texts); print(keys[0] == keys[1], keys[0] == keys[2])"
     )
-    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              encoding="utf-8", timeout=30, cwd=Path(__file__).resolve().parents[2])
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert finished.stdout.split() == ["True", "False"], finished.stderr

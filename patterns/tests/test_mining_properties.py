@@ -17,16 +17,45 @@ from patterns.codegen import render_detector
 from patterns.mining import PATTERN_ID, FailureMessage, mine
 
 FRAGMENTS = [
-    "error:", "patch", "failed:", "src/a.py:12", "[Builder]", "Builder failed:", "name", "'files'",
-    "is not defined", "timeout", "30s", "http://localhost:8000/runs/r-1/phases/p/builder_result",
-    "=", "(", ")", "Rationale:", "E  ", "\n", "Traceback (most recent call last):",
-    "@@ -1,5 +1,6 @@", "<Category at 0x1f>", "\\", '"', "'''", ":", " - ", "12", "0xdead",
-    "C:\\dev\\x.py", "é", "\t", "x=1", "FAILED tests/t.py::test_a - ", "__import__('os')",
+    "error:",
+    "patch",
+    "failed:",
+    "src/a.py:12",
+    "[Builder]",
+    "Builder failed:",
+    "name",
+    "'files'",
+    "is not defined",
+    "timeout",
+    "30s",
+    "http://localhost:8000/runs/r-1/phases/p/builder_result",
+    "=",
+    "(",
+    ")",
+    "Rationale:",
+    "E  ",
+    "\n",
+    "Traceback (most recent call last):",
+    "@@ -1,5 +1,6 @@",
+    "<Category at 0x1f>",
+    "\\",
+    '"',
+    "'''",
+    ":",
+    " - ",
+    "12",
+    "0xdead",
+    "C:\\dev\\x.py",
+    "é",
+    "\t",
+    "x=1",
+    "FAILED tests/t.py::test_a - ",
+    "__import__('os')",
 ]
-MESSAGE = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)),
-                   max_size=12).map(" ".join)
-PROPERTIES = settings(max_examples=150, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow])
+MESSAGE = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), max_size=12).map(
+    " ".join
+)
+PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _members(texts, assignments, pattern_id):

@@ -7,25 +7,42 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from patterns.mining import (
-    HEADLINE_MAX_CHARS, PATTERN_ID, FailureMessage, KnownPattern, failure_kind, mine,
+    HEADLINE_MAX_CHARS,
+    PATTERN_ID,
+    FailureMessage,
+    KnownPattern,
+    failure_kind,
+    mine,
 )
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _messages(texts, run_prefix="run"):
-    return [FailureMessage(text=text, run_id=f"{run_prefix}-{i % 3}",
-                           created_at=START + timedelta(hours=i)) for i, text in enumerate(texts)]
+    return [
+        FailureMessage(
+            text=text, run_id=f"{run_prefix}-{i % 3}", created_at=START + timedelta(hours=i)
+        )
+        for i, text in enumerate(texts)
+    ]
 
 
-HUNKS = [f"error: patch failed: src/autopack/{name}.py:{line}" for name, line in
-         [("executor", 120), ("llm", 88), ("scope", 7), ("gates", 310)]]
-TRUNCATED = [f"LLM output truncated at max_tokens={n} while generating src/{m}.py"
-             for n, m in [(4096, "a"), (8192, "b"), (16384, "c")]]
-IMPORTS = [f"E   ModuleNotFoundError: No module named '{m}'" for m in
-           ["tiktoken", "qdrant", "httpx", "pydantic", "anthropic"]]
-TIMEOUTS = ["Anthropic API request timed out after 30s (attempt 1/3)",
-            "Anthropic API request timed out after 60s (attempt 2/3)"]
+HUNKS = [
+    f"error: patch failed: src/autopack/{name}.py:{line}"
+    for name, line in [("executor", 120), ("llm", 88), ("scope", 7), ("gates", 310)]
+]
+TRUNCATED = [
+    f"LLM output truncated at max_tokens={n} while generating src/{m}.py"
+    for n, m in [(4096, "a"), (8192, "b"), (16384, "c")]
+]
+IMPORTS = [
+    f"E   ModuleNotFoundError: No module named '{m}'"
+    for m in ["tiktoken", "qdrant", "httpx", "pydantic", "anthropic"]
+]
+TIMEOUTS = [
+    "Anthropic API request timed out after 30s (attempt 1/3)",
+    "Anthropic API request timed out after 60s (attempt 2/3)",
+]
 ALL = HUNKS + TRUNCATED + IMPORTS + TIMEOUTS
 
 
@@ -57,7 +74,9 @@ def test_every_regex_finds_all_its_members_and_no_other_patterns_members():
         regex = re.compile(pattern.regex)
         for message, assigned in zip(messages, result.assignments):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
-                pattern.pattern_id, message.text)
+                pattern.pattern_id,
+                message.text,
+            )
         assert pattern.overlaps == []
 
 
@@ -73,8 +92,10 @@ def test_pattern_ids_are_safe_and_stable_across_runs_and_input_order():
 def test_a_stored_pattern_keeps_its_id_when_its_template_widens():
     narrow = mine(_messages(["Builder failed: churn limit exceeded on src/a.py"] * 3))
     (stored,) = narrow.patterns
-    widened = ["Builder failed: churn limit exceeded on src/a.py",
-               "Builder failed: churn limit exceeded on src/b/c.py"]
+    widened = [
+        "Builder failed: churn limit exceeded on src/a.py",
+        "Builder failed: churn limit exceeded on src/b/c.py",
+    ]
     # Without the stored pattern the wider set gets an id of its own template ...
     fresh = mine(_messages(widened + ["Builder failed: churn limit exceeded on docs/d.md"]))
     # ... with it, every message the stored regex finds stays under the stored id.
@@ -93,8 +114,7 @@ def test_blank_messages_get_no_pattern():
 def test_failure_kinds_follow_the_issue_list():
     assert failure_kind("sqlite3.OperationalError: no such table: phases") == "database"
     assert failure_kind("Patch rejected - protected path violations") == "patch"
-    assert failure_kind("Protected path violation: builder modified .git/config") == \
-        "policy_scope"
+    assert failure_kind("Protected path violation: builder modified .git/config") == "policy_scope"
     assert failure_kind("pytest exited with code 1: 3 failed") == "ci_test"
     assert failure_kind("something odd happened") == "other"
 
@@ -126,12 +146,15 @@ def test_a_reason_pattern_regex_finds_its_members_under_any_head_and_nothing_els
     assert result.assignments[7] == result.assignments[8]
     assert by_id[result.assignments[4]].template == "name 'files' is not defined"
     assert by_id[result.assignments[0]].template == (
-        "<*> Server Error: Internal Server Error for url: <url>/runs/<seg>")
+        "<*> Server Error: Internal Server Error for url: <url>/runs/<seg>"
+    )
     for pattern in result.patterns:
         regex = re.compile(pattern.regex)
         for message, assigned in zip(messages, result.assignments):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
-                pattern.pattern_id, message.text)
+                pattern.pattern_id,
+                message.text,
+            )
 
 
 # Values the reason stage reduces: code after a hunk header, a bare file name, a
@@ -157,13 +180,16 @@ def test_reduced_values_leave_regexes_that_find_exactly_their_members():
     messages = _messages(REDUCED)
     result = mine(messages)
     assert [result.assignments[i] == result.assignments[i + 1] for i in range(0, 8, 2)] == [
-        True] * 4
+        True
+    ] * 4
     assert len(result.patterns) == 4
     for pattern in result.patterns:
         regex = re.compile(pattern.regex)
         for message, assigned in zip(messages, result.assignments):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
-                pattern.pattern_id, message.text)
+                pattern.pattern_id,
+                message.text,
+            )
 
 
 def test_a_regex_stays_fast_on_adversarial_input():
@@ -172,10 +198,17 @@ def test_a_regex_stays_fast_on_adversarial_input():
     search runs in a subprocess so a regression fails on the timeout, not hangs."""
     messages = _messages([f"{a}:{b}:{c}:x" for a, b, c in [(1, 2, 3), (4, 5, 6), (7, 8, 9)]])
     (pattern,) = mine(messages).patterns
-    script = ("import re, sys; regex = re.compile(sys.argv[1]); "
-              "print(bool(regex.search(':' * 200000 + 'y')), bool(regex.search(sys.argv[2])))")
-    finished = subprocess.run([sys.executable, "-c", script, pattern.regex, "10:20:30:x"],
-                              capture_output=True, text=True, encoding="utf-8", timeout=20)
+    script = (
+        "import re, sys; regex = re.compile(sys.argv[1]); "
+        "print(bool(regex.search(':' * 200000 + 'y')), bool(regex.search(sys.argv[2])))"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script, pattern.regex, "10:20:30:x"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=20,
+    )
     assert finished.stdout.split() == ["False", "True"]
 
 
@@ -192,8 +225,14 @@ def test_mining_hostile_messages_stays_fast():
         "    assert all(result.assignments), run\n"
         "print('ok')\n"
     )
-    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              encoding="utf-8", timeout=60, cwd=Path(__file__).resolve().parents[2])
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert finished.stdout.strip() == "ok", finished.stderr
 
 
@@ -214,28 +253,43 @@ def test_a_line_anchored_regex_stays_fast_on_a_long_run_of_blanks():
     result = mine(_messages(texts))
     anchored = [p.regex for p in result.patterns if p.regex.startswith("(?m)")]
     assert anchored
-    script = ("import re, sys\n"
-              "for regex in sys.argv[1:]:\n"
-              "    for head in ('E', '=', ''):\n"
-              "        assert not re.search(regex, head + ' ' * 200000 + 'zzz')\n"
-              "print('ok')\n")
-    finished = subprocess.run([sys.executable, "-c", script, *anchored], capture_output=True,
-                              text=True, encoding="utf-8", timeout=30)
+    script = (
+        "import re, sys\n"
+        "for regex in sys.argv[1:]:\n"
+        "    for head in ('E', '=', ''):\n"
+        "        assert not re.search(regex, head + ' ' * 200000 + 'zzz')\n"
+        "print('ok')\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script, *anchored],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=30,
+    )
     assert finished.stdout.strip() == "ok", finished.stderr
 
 
 def test_a_pattern_takes_the_kind_most_members_show_in_any_order():
     # One reason under several reporters' heads; one head says "patch" by accident.
-    texts = ["Failed to apply patch to filesystem: name 'files' is not defined",
-             "[Builder] name 'files' is not defined",
-             "Builder failed: name 'files' is not defined",
-             "Error message: name 'files' is not defined"]
+    texts = [
+        "Failed to apply patch to filesystem: name 'files' is not defined",
+        "[Builder] name 'files' is not defined",
+        "Builder failed: name 'files' is not defined",
+        "Error message: name 'files' is not defined",
+    ]
     for ordered in (texts, texts[::-1]):
         result = mine([FailureMessage(text=text) for text in ordered])
         (pattern,) = result.patterns
         assert pattern.count == 4 and pattern.kind == "other"
     # A tie goes to the more specific kind (the one KIND_RULES lists first).
-    tie = mine([FailureMessage(text=text) for text in [
-        "[Builder] server closed the connection unexpectedly",
-        "psycopg2.OperationalError: server closed the connection unexpectedly"]])
+    tie = mine(
+        [
+            FailureMessage(text=text)
+            for text in [
+                "[Builder] server closed the connection unexpectedly",
+                "psycopg2.OperationalError: server closed the connection unexpectedly",
+            ]
+        ]
+    )
     assert [p.kind for p in tie.patterns] == ["database"]

@@ -7,7 +7,7 @@ import pytest
 
 from patterns import registry
 
-WORKING = '''PATTERN_ID = "works"
+WORKING = """PATTERN_ID = "works"
 
 
 def detect(error_message, context):
@@ -16,14 +16,14 @@ def detect(error_message, context):
 
 def mitigate(phase_id, context):
     return {"success": False, "actions_taken": [], "retry_recommended": True, "message": phase_id}
-'''
-RAISING = '''def detect(error_message, context):
+"""
+RAISING = """def detect(error_message, context):
     return context["missing"]
 
 
 def mitigate(phase_id, context):
     raise ValueError("not finished")
-'''
+"""
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def detectors_dir(tmp_path, settings):
     (tmp_path / "pattern_works.py").write_text(WORKING, encoding="utf-8")
     (tmp_path / "pattern_raises.py").write_text(RAISING, encoding="utf-8")
     (tmp_path / "pattern_syntax.py").write_text("def detect(:\n", encoding="utf-8")
-    (tmp_path / "pattern_import.py").write_text("import not_a_module_anywhere\n",
-                                                encoding="utf-8")
+    (tmp_path / "pattern_import.py").write_text("import not_a_module_anywhere\n", encoding="utf-8")
     (tmp_path / "pattern_empty.py").write_text("X = 1\n", encoding="utf-8")
     settings.PATTERN_DETECTORS_DIR = tmp_path
     registry.reload()
@@ -68,7 +67,8 @@ def test_match_api_answers_despite_broken_detectors(detectors_dir, authed_client
     response = authed_client.post("/api/v1/patterns/match", {"message": "boom"}, format="json")
     assert response.status_code == 200
     assert response.json()["matches"] == [
-        {"pattern_id": "works", "kind": None, "status": None, "matched_by": ["detector"]}]
+        {"pattern_id": "works", "kind": None, "status": None, "matched_by": ["detector"]}
+    ]
 
 
 @pytest.mark.django_db
@@ -76,6 +76,7 @@ def test_pattern_list_warns_about_detectors_that_are_not_loaded(detectors_dir, a
     response = admin_client.get("/admin/patterns/pattern/")
     assert response.status_code == 200
     shown = [str(message) for message in response.context["messages"]]
-    assert any(text.startswith("Detector pattern_syntax.py is not loaded: SyntaxError")
-               for text in shown)
+    assert any(
+        text.startswith("Detector pattern_syntax.py is not loaded: SyntaxError") for text in shown
+    )
     assert len(shown) == 3

@@ -16,17 +16,26 @@ def operator(transactional_db):
     return User.objects.create_superuser("operator", "operator@example.com", PASSWORD)
 
 
-def test_operator_merges_one_pair_and_declines_another_in_the_browser(live_server,
-                                                                      browser_page, operator):
+def test_operator_merges_one_pair_and_declines_another_in_the_browser(
+    live_server, browser_page, operator
+):
     page = browser_page
-    often = PatternFactory(pattern_id="truncated_often", occurrences=9,
-                           template="Output was truncated (stop_reason=max_tokens)")
-    rarely = PatternFactory(pattern_id="truncated_rarely", occurrences=2,
-                            template="Truncation detected (stop_reason=max_tokens)")
-    imports = PatternFactory(pattern_id="no_module", occurrences=4,
-                             template="No module named <*>")
-    cannot = PatternFactory(pattern_id="no_module_found", occurrences=1,
-                            template="ModuleNotFoundError: No module named <*> found")
+    often = PatternFactory(
+        pattern_id="truncated_often",
+        occurrences=9,
+        template="Output was truncated (stop_reason=max_tokens)",
+    )
+    rarely = PatternFactory(
+        pattern_id="truncated_rarely",
+        occurrences=2,
+        template="Truncation detected (stop_reason=max_tokens)",
+    )
+    imports = PatternFactory(pattern_id="no_module", occurrences=4, template="No module named <*>")
+    cannot = PatternFactory(
+        pattern_id="no_module_found",
+        occurrences=1,
+        template="ModuleNotFoundError: No module named <*> found",
+    )
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/patterns/pattern/")
     page.fill("#id_username", operator.username)

@@ -9,16 +9,27 @@ import pytest
 from patterns.models import Pattern
 from patterns.services import patterns_mark_distinct, patterns_merge, patterns_unmark_distinct
 from patterns.similarity import (
-    TEXT_MAX_CHARS, MergeSuggestion, PatternText, ngrams, suggest_merges,
+    TEXT_MAX_CHARS,
+    MergeSuggestion,
+    PatternText,
+    ngrams,
+    suggest_merges,
 )
 from patterns.tests.factories import PatternFactory
 
 DELIVERABLES = [
-    PatternText("missing_deliverables", "Missing <*> required deliverables\n"
-                "Missing 11 required deliverables", occurrences=2),
-    PatternText("deliverables_status", "Phase <*> finished with status: "
-                "DELIVERABLES_VALIDATION_FAILED\nPhase build130-phase0 finished with status: "
-                "DELIVERABLES_VALIDATION_FAILED", occurrences=10),
+    PatternText(
+        "missing_deliverables",
+        "Missing <*> required deliverables\nMissing 11 required deliverables",
+        occurrences=2,
+    ),
+    PatternText(
+        "deliverables_status",
+        "Phase <*> finished with status: "
+        "DELIVERABLES_VALIDATION_FAILED\nPhase build130-phase0 finished with status: "
+        "DELIVERABLES_VALIDATION_FAILED",
+        occurrences=10,
+    ),
     PatternText("deliverables_failed", "Deliverables validation FAILED", occurrences=1),
 ]
 UNRELATED = [
@@ -76,9 +87,9 @@ def test_min_score_and_limit_narrow_the_list():
 def test_the_pairs_of_one_pattern_are_those_of_the_full_list():
     everything = suggest_merges(DELIVERABLES + UNRELATED, min_score=0.01)
     for text in DELIVERABLES + UNRELATED:
-        assert suggest_merges(DELIVERABLES + UNRELATED, min_score=0.01,
-                              involving=text.pattern_id) == [
-            s for s in everything if text.pattern_id in (s.source, s.target)]
+        assert suggest_merges(
+            DELIVERABLES + UNRELATED, min_score=0.01, involving=text.pattern_id
+        ) == [s for s in everything if text.pattern_id in (s.source, s.target)]
     assert suggest_merges(DELIVERABLES, involving="unknown") == []
 
 
@@ -88,41 +99,72 @@ def _cosines_by_definition(texts):
     frequency = Counter(gram for document in documents for gram in document)
     vectors = []
     for document in documents:
-        vector = {gram: (1 + math.log(n)) * (1 + math.log((1 + len(documents))
-                                                          / (1 + frequency[gram])))
-                  for gram, n in document.items()}
+        vector = {
+            gram: (1 + math.log(n)) * (1 + math.log((1 + len(documents)) / (1 + frequency[gram])))
+            for gram, n in document.items()
+        }
         norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
         vectors.append({gram: weight / norm for gram, weight in vector.items()})
-    return {frozenset((texts[i].pattern_id, texts[j].pattern_id)):
-            sum(weight * vectors[j].get(gram, 0.0) for gram, weight in vectors[i].items())
-            for i in range(len(texts)) for j in range(i + 1, len(texts))}
+    return {
+        frozenset((texts[i].pattern_id, texts[j].pattern_id)): sum(
+            weight * vectors[j].get(gram, 0.0) for gram, weight in vectors[i].items()
+        )
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+    }
 
 
 def test_scores_are_the_cosines_of_the_definition():
     rng = random.Random(5)
-    words = ["timed", "out", "patch", "failed", "apply", "hunk", "deliverables", "missing",
-             "connection", "aborted", "table", "exists", "scope", "protected", "path"]
-    texts = [PatternText(f"p{index}", " ".join(rng.choices(words, k=rng.randint(2, 9))),
-                         rng.randint(1, 50)) for index in range(40)]
-    expected = {pair: round(score, 4) for pair, score in _cosines_by_definition(texts).items()
-                if score >= 0.3}
-    found = {frozenset((s.source, s.target)): s.score
-             for s in suggest_merges(texts, min_score=0.3)}
+    words = [
+        "timed",
+        "out",
+        "patch",
+        "failed",
+        "apply",
+        "hunk",
+        "deliverables",
+        "missing",
+        "connection",
+        "aborted",
+        "table",
+        "exists",
+        "scope",
+        "protected",
+        "path",
+    ]
+    texts = [
+        PatternText(
+            f"p{index}", " ".join(rng.choices(words, k=rng.randint(2, 9))), rng.randint(1, 50)
+        )
+        for index in range(40)
+    ]
+    expected = {
+        pair: round(score, 4)
+        for pair, score in _cosines_by_definition(texts).items()
+        if score >= 0.3
+    }
+    found = {frozenset((s.source, s.target)): s.score for s in suggest_merges(texts, min_score=0.3)}
     assert found == pytest.approx(expected, abs=1e-4) and len(found) > 20
 
 
 def test_declined_pairs_are_left_out():
     declined = {frozenset(("deliverables_failed", "deliverables_status"))}
     assert _pairs(suggest_merges(DELIVERABLES, declined=declined)) == {
-        ("deliverables_failed", "missing_deliverables")}
+        ("deliverables_failed", "missing_deliverables")
+    }
 
 
 def _store(texts):
-    return {text.pattern_id: PatternFactory(pattern_id=text.pattern_id,
-                                            template=text.text.split("\n")[0],
-                                            samples=text.text.split("\n")[1:],
-                                            occurrences=text.occurrences)
-            for text in texts}
+    return {
+        text.pattern_id: PatternFactory(
+            pattern_id=text.pattern_id,
+            template=text.text.split("\n")[0],
+            samples=text.text.split("\n")[1:],
+            occurrences=text.occurrences,
+        )
+        for text in texts
+    }
 
 
 @pytest.mark.django_db
@@ -131,7 +173,8 @@ def test_api_lists_suggestions_for_unmerged_patterns(authed_client):
     url = "/api/v1/patterns/merge-suggestions"
     body = authed_client.get(url).json()
     assert {(s["source"], s["target"]) for s in body["suggestions"]} == _pairs(
-        suggest_merges(DELIVERABLES + UNRELATED))
+        suggest_merges(DELIVERABLES + UNRELATED)
+    )
     assert len(authed_client.get(url, {"limit": 1}).json()["suggestions"]) == 1
     # Once merged, the pair is no longer suggested; the target speaks for both.
     patterns_merge(target=stored["deliverables_status"], sources=[stored["missing_deliverables"]])
@@ -140,10 +183,16 @@ def test_api_lists_suggestions_for_unmerged_patterns(authed_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query, field", [
-    ({"min_score": "abc"}, "min_score"), ({"min_score": "0"}, "min_score"),
-    ({"min_score": "1.5"}, "min_score"), ({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"min_score": "abc"}, "min_score"),
+        ({"min_score": "0"}, "min_score"),
+        ({"min_score": "1.5"}, "min_score"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "x"}, "limit"),
+    ],
+)
 def test_api_rejects_bad_parameters_with_field_errors(authed_client, query, field):
     response = authed_client.get("/api/v1/patterns/merge-suggestions", query)
     assert response.status_code == 400
@@ -159,7 +208,8 @@ def test_api_needs_an_api_key(client):
 def test_admin_page_links_similar_patterns(admin_client):
     stored = _store(DELIVERABLES + UNRELATED)
     page = admin_client.get(
-        f"/admin/patterns/pattern/{stored['deliverables_failed'].pk}/change/").content.decode()
+        f"/admin/patterns/pattern/{stored['deliverables_failed'].pk}/change/"
+    ).content.decode()
     assert f"/admin/patterns/pattern/{stored['deliverables_status'].pk}/change/" in page
     assert "missing_deliverables</a>" in page
     assert "no_module</a>" not in page
@@ -167,7 +217,8 @@ def test_admin_page_links_similar_patterns(admin_client):
     assert "None with similar wording." in lonely.content.decode()
     patterns_merge(target=stored["deliverables_status"], sources=[stored["deliverables_failed"]])
     merged = admin_client.get(
-        f"/admin/patterns/pattern/{stored['deliverables_failed'].pk}/change/").content.decode()
+        f"/admin/patterns/pattern/{stored['deliverables_failed'].pk}/change/"
+    ).content.decode()
     assert "Merged: see the pattern it was merged into." in merged
     assert Pattern.objects.get(pk=stored["deliverables_failed"].pk).merged_into_id is not None
 
@@ -189,15 +240,18 @@ def test_a_declined_suggestion_is_not_suggested_again(authed_client, admin_clien
     stored = _store(DELIVERABLES + UNRELATED)
     pair = [stored["deliverables_failed"].pk, stored["deliverables_status"].pk]
     changelist = "/admin/patterns/pattern/"
-    one = admin_client.post(changelist, {"action": "mark_distinct",
-                                         "_selected_action": pair[:1]}, follow=True)
+    one = admin_client.post(
+        changelist, {"action": "mark_distinct", "_selected_action": pair[:1]}, follow=True
+    )
     assert "Select at least two patterns." in one.content.decode()
-    marked = admin_client.post(changelist, {"action": "mark_distinct",
-                                            "_selected_action": pair}, follow=True)
+    marked = admin_client.post(
+        changelist, {"action": "mark_distinct", "_selected_action": pair}, follow=True
+    )
     assert "1 pair(s) marked as different causes." in marked.content.decode()
     url = "/api/v1/patterns/merge-suggestions"
     assert {(s["source"], s["target"]) for s in authed_client.get(url).json()["suggestions"]} == {
-        ("deliverables_failed", "missing_deliverables")}
+        ("deliverables_failed", "missing_deliverables")
+    }
     page = admin_client.get(f"{changelist}{pair[0]}/change/").content.decode()
     assert f"{changelist}{pair[1]}/change/" not in page
     admin_client.post(changelist, {"action": "unmark_distinct", "_selected_action": pair})

@@ -78,7 +78,9 @@ class Command(BaseCommand):
             )
             raise CommandError(f"{len(invalid)} of {len(results)} pairs invalid: {reasons}")
         self.stdout.write(
-            self.style.SUCCESS(f"Analysed {len(results)} pairs for {options['test_id']}, all valid.")
+            self.style.SUCCESS(
+                f"Analysed {len(results)} pairs for {options['test_id']}, all valid."
+            )
         )
 
     def _pairs(self, options) -> list[tuple[str, str]]:
@@ -105,24 +107,34 @@ class Command(BaseCommand):
     def _report(self, result) -> None:
         verdict = self.style.SUCCESS("VALID") if result.is_valid else self.style.ERROR("INVALID")
         write = self.stdout.write
-        write(f"\n{result.test_id}: control {result.control_run_id} vs treatment "
-              f"{result.treatment_run_id} — {verdict}")
+        write(
+            f"\n{result.test_id}: control {result.control_run_id} vs treatment "
+            f"{result.treatment_run_id} — {verdict}"
+        )
         write(f"  {'tokens':<24}{'control':>14}{'treatment':>14}{'delta':>14}")
         control_total, treatment_total = result.control_total_tokens, result.treatment_total_tokens
         for name in TOKEN_CATEGORIES:
             delta = getattr(result, f"{name}_delta")
-            write(f"  {name:<24}{result.control_tokens[name]:>14,}"
-                  f"{result.treatment_tokens[name]:>14,}{_number(delta):>14}")
-        write(f"  {'total_tokens':<24}{control_total:>14,}{treatment_total:>14,}"
-              f"{_number(result.token_delta):>14}")
-        write(f"  phases complete/failed/skipped/total: control "
-              f"{result.control_phases_complete}/{result.control_phases_failed}/"
-              f"{result.control_phases_skipped}/{result.control_phases_total}, treatment "
-              f"{result.treatment_phases_complete}/{result.treatment_phases_failed}/"
-              f"{result.treatment_phases_skipped}/{result.treatment_phases_total}")
-        write(f"  success rate: control {_plain(result.control_success_rate, '%')}, treatment "
-              f"{_plain(result.treatment_success_rate, '%')}, delta "
-              f"{_number(result.success_rate_delta, ' pp')}")
+            write(
+                f"  {name:<24}{result.control_tokens[name]:>14,}"
+                f"{result.treatment_tokens[name]:>14,}{_number(delta):>14}"
+            )
+        write(
+            f"  {'total_tokens':<24}{control_total:>14,}{treatment_total:>14,}"
+            f"{_number(result.token_delta):>14}"
+        )
+        write(
+            f"  phases complete/failed/skipped/total: control "
+            f"{result.control_phases_complete}/{result.control_phases_failed}/"
+            f"{result.control_phases_skipped}/{result.control_phases_total}, treatment "
+            f"{result.treatment_phases_complete}/{result.treatment_phases_failed}/"
+            f"{result.treatment_phases_skipped}/{result.treatment_phases_total}"
+        )
+        write(
+            f"  success rate: control {_plain(result.control_success_rate, '%')}, treatment "
+            f"{_plain(result.treatment_success_rate, '%')}, delta "
+            f"{_number(result.success_rate_delta, ' pp')}"
+        )
         write(f"  time delta: {_number(result.time_delta_seconds, ' s')}")
         for error in result.validity_errors:
             write(self.style.ERROR(f"  error: {error}"))
@@ -131,20 +143,26 @@ class Command(BaseCommand):
 
     def _report_summary(self, summary) -> None:
         write = self.stdout.write
-        write(f"\nExperiment {summary.test_id}: {summary.valid_pairs} valid pairs, "
-              f"{summary.invalid_pairs} invalid (statistics use valid pairs only)")
+        write(
+            f"\nExperiment {summary.test_id}: {summary.valid_pairs} valid pairs, "
+            f"{summary.invalid_pairs} invalid (statistics use valid pairs only)"
+        )
         for field, interval in summary.token_deltas.items():
             if interval["mean"] is None:
                 write(f"  mean {field}: n/a")
             elif interval["ci_low"] is None:
                 write(f"  mean {field}: {interval['mean']:+,.1f} (no interval below 2 pairs)")
             else:
-                write(f"  mean {field}: {interval['mean']:+,.1f} "
-                      f"(95% CI {interval['ci_low']:+,.1f} … {interval['ci_high']:+,.1f})")
+                write(
+                    f"  mean {field}: {interval['mean']:+,.1f} "
+                    f"(95% CI {interval['ci_low']:+,.1f} … {interval['ci_high']:+,.1f})"
+                )
         success = summary.success_rate_delta
         if success["estimate"] is None:
             write("  success-rate delta: n/a")
         else:
-            write(f"  success-rate delta: {success['estimate']:+.1f} pp "
-                  f"(95% Newcombe CI {success['ci_low']:+.1f} … {success['ci_high']:+.1f} pp)")
+            write(
+                f"  success-rate delta: {success['estimate']:+.1f} pp "
+                f"(95% Newcombe CI {success['ci_low']:+.1f} … {success['ci_high']:+.1f} pp)"
+            )
         write(f"  mean time delta: {_number(summary.mean_time_delta_seconds, ' s')}")

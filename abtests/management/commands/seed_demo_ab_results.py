@@ -27,7 +27,9 @@ class Command(BaseCommand):
         if not results:
             raise CommandError(f"No finished demo runs for seed {seed}; run seed_demo first.")
         valid = sum(result.is_valid for result in results)
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {len(results)} demo A/B pairs under {DEMO_TEST_ID}: {valid} valid, "
-            f"{len(results) - valid} invalid."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {len(results)} demo A/B pairs under {DEMO_TEST_ID}: {valid} valid, "
+                f"{len(results) - valid} invalid."
+            )
+        )

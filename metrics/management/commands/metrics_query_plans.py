@@ -29,11 +29,15 @@ class Command(BaseCommand):
             used = plan_index_names(queryset, force_index=force_index)
             ok = index in used
             mark = self.style.SUCCESS("OK  ") if ok else self.style.ERROR("MISS")
-            self.stdout.write(f"{mark} {label}: expects {index}; plan uses {sorted(used) or 'no index'}")
+            self.stdout.write(
+                f"{mark} {label}: expects {index}; plan uses {sorted(used) or 'no index'}"
+            )
             if options["verbosity"] >= 2:
                 self.stdout.write(plan_text(queryset, force_index=force_index))
             if not ok:
                 missing.append(label)
         if missing:
             raise CommandError(f"Queries not using their index: {', '.join(missing)}.")
-        self.stdout.write(self.style.SUCCESS(f"All {len(HOT_QUERIES)} hot queries use their indexes."))
+        self.stdout.write(
+            self.style.SUCCESS(f"All {len(HOT_QUERIES)} hot queries use their indexes.")
+        )

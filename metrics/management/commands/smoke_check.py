@@ -22,8 +22,9 @@ class Command(BaseCommand):
         if not base_url.startswith(("http://", "https://")):
             raise CommandError("--base-url must start with http:// or https://.")
         if not 0 < timeout <= MAX_TIMEOUT_SECONDS:  # also refuses nan
-            raise CommandError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT_SECONDS} "
-                               "seconds.")
+            raise CommandError(
+                f"--timeout must be more than 0 and at most {MAX_TIMEOUT_SECONDS} seconds."
+            )
 
         def report(result: SmokeResult) -> None:
             mark = self.style.SUCCESS("PASS") if result.passed else self.style.ERROR("FAIL")

@@ -63,36 +63,61 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         base = Path(settings.BASE_DIR)
-        parser.add_argument("--run-id", action="append", default=[], dest="run_ids",
-                            help="Only this run's failures (repeatable).")
+        parser.add_argument(
+            "--run-id",
+            action="append",
+            default=[],
+            dest="run_ids",
+            help="Only this run's failures (repeatable).",
+        )
         parser.add_argument("--since", help="Failures at or after this date/time.")
-        parser.add_argument("--until", help="Failures before this time, or up to the end of "
-                                            "this date.")
-        parser.add_argument("--min-occurrences", type=_positive, default=3,
-                            help="Least members of a pattern to store or generate (default 3).")
-        parser.add_argument("--top", type=_positive, default=5,
-                            help="Generate code for this many patterns (default 5).")
-        parser.add_argument("--generate-code", action="store_true",
-                            help="Write detector, tests and backlog entry per top pattern.")
+        parser.add_argument(
+            "--until", help="Failures before this time, or up to the end of this date."
+        )
+        parser.add_argument(
+            "--min-occurrences",
+            type=_positive,
+            default=3,
+            help="Least members of a pattern to store or generate (default 3).",
+        )
+        parser.add_argument(
+            "--top",
+            type=_positive,
+            default=5,
+            help="Generate code for this many patterns (default 5).",
+        )
+        parser.add_argument(
+            "--generate-code",
+            action="store_true",
+            help="Write detector, tests and backlog entry per top pattern.",
+        )
         parser.add_argument("--output-dir", type=Path, default=base / "patterns" / "detectors")
-        parser.add_argument("--tests-dir", type=Path,
-                            default=base / "patterns" / "tests" / "detectors")
+        parser.add_argument(
+            "--tests-dir", type=Path, default=base / "patterns" / "tests" / "detectors"
+        )
         parser.add_argument("--backlog-dir", type=Path, default=base / "docs" / "backlog")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Report only: store nothing, write no files.")
-        parser.add_argument("--input-file", type=Path,
-                            help="Mine this file (JSON Lines or one message per line) "
-                                 "instead of the database.")
-        parser.add_argument("--json", action="store_true",
-                            help="Print one JSON document (every pattern and each message's "
-                                 "pattern id) on stdout; notes go to stderr.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report only: store nothing, write no files."
+        )
+        parser.add_argument(
+            "--input-file",
+            type=Path,
+            help="Mine this file (JSON Lines or one message per line) instead of the database.",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print one JSON document (every pattern and each message's "
+            "pattern id) on stdout; notes go to stderr.",
+        )
 
     def handle(self, *args, **options):
         notes = self.stderr if options["json"] else self.stdout
         from_file = options["input_file"] is not None
         if from_file and (options["run_ids"] or options["since"] or options["until"]):
-            raise CommandError("--run-id, --since and --until filter the database; "
-                               "filter the input file instead")
+            raise CommandError(
+                "--run-id, --since and --until filter the database; filter the input file instead"
+            )
         if from_file:
             try:
                 messages = read_failure_messages(options["input_file"])
@@ -112,18 +137,29 @@ class Command(BaseCommand):
         result = mine(messages, known)
         eligible = [p for p in result.patterns if p.count >= options["min_occurrences"]]
         top = eligible[: options["top"]]
-        notes.write(f"Mined {len(messages)} failure messages into {len(result.patterns)} "
-                    f"patterns; {len(eligible)} with at least {options['min_occurrences']} "
-                    f"occurrences.")
+        notes.write(
+            f"Mined {len(messages)} failure messages into {len(result.patterns)} "
+            f"patterns; {len(eligible)} with at least {options['min_occurrences']} "
+            f"occurrences."
+        )
 
-        generated = self._generated_files(result.patterns, top, len(messages), options) \
-            if options["generate_code"] else []
+        generated = (
+            self._generated_files(result.patterns, top, len(messages), options)
+            if options["generate_code"]
+            else []
+        )
         if options["json"]:
             # One write: Django's OutputWrapper ends every write with a newline, so
             # json.dump's many small writes would put each token on its own line.
-            self.stdout.write(json.dumps({"patterns": [p.as_dict() for p in result.patterns],
-                                          "assignments": result.assignments},
-                                         ensure_ascii=False))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "patterns": [p.as_dict() for p in result.patterns],
+                        "assignments": result.assignments,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             self._table(eligible)
 
@@ -131,24 +167,34 @@ class Command(BaseCommand):
             notes.write("Dry run: nothing stored, no files written.")
         elif not from_file:
             counts = patterns_sync(mined=eligible)
-            notes.write(f"Patterns stored: {counts['created']} created, "
-                        f"{counts['updated']} updated.")
+            notes.write(
+                f"Patterns stored: {counts['created']} created, {counts['updated']} updated."
+            )
         for file in generated:
             status = codegen.write_generated(file, dry_run=options["dry_run"])
             prefix = "would be " if options["dry_run"] and status in ("created", "updated") else ""
             notes.write(f"{prefix}{status}: {file.path}")
 
-    def _generated_files(self, patterns: list[MinedPattern], top: list[MinedPattern],
-                         total: int, options) -> list[codegen.GeneratedFile]:
+    def _generated_files(
+        self, patterns: list[MinedPattern], top: list[MinedPattern], total: int, options
+    ) -> list[codegen.GeneratedFile]:
         files = []
         for pattern in top:
             excluded = {pattern.pattern_id, *pattern.overlaps}
-            must_not_match = [sample for other in patterns if other.pattern_id not in excluded
-                              for sample in other.samples[:MUST_NOT_MATCH_PER_PATTERN]]
+            must_not_match = [
+                sample
+                for other in patterns
+                if other.pattern_id not in excluded
+                for sample in other.samples[:MUST_NOT_MATCH_PER_PATTERN]
+            ]
             files += codegen.detector_files(
-                pattern, output_dir=options["output_dir"], tests_dir=options["tests_dir"],
-                backlog_dir=options["backlog_dir"], total=total,
-                must_not_match=must_not_match[:MUST_NOT_MATCH_MAX])
+                pattern,
+                output_dir=options["output_dir"],
+                tests_dir=options["tests_dir"],
+                backlog_dir=options["backlog_dir"],
+                total=total,
+                must_not_match=must_not_match[:MUST_NOT_MATCH_MAX],
+            )
         try:
             # Check every file before writing any: a bad one leaves the others unwritten.
             for file in files:
@@ -163,7 +209,10 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{'pattern_id':<50} {'kind':<13} {'count':>6} {'runs':>5}  template")
         for pattern in patterns:
-            template = pattern.template if len(pattern.template) <= 80 \
-                else pattern.template[:77] + "..."
-            self.stdout.write(f"{pattern.pattern_id:<50} {pattern.kind:<13} {pattern.count:>6} "
-                              f"{len(pattern.run_ids):>5}  {template}")
+            template = (
+                pattern.template if len(pattern.template) <= 80 else pattern.template[:77] + "..."
+            )
+            self.stdout.write(
+                f"{pattern.pattern_id:<50} {pattern.kind:<13} {pattern.count:>6} "
+                f"{len(pattern.run_ids):>5}  {template}"
+            )
