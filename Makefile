@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv
+.PHONY: demo test lint format venv
 
 venv: $(STAMP)
 
@@ -28,3 +28,13 @@ demo: $(STAMP)
 # The whole suite on the configured database (SQLite unless DATABASE_URL is set).
 test: $(STAMP)
 	$(BIN)/python -m pytest --create-db
+
+# What CI enforces: ruff's lint rules and its format (configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Apply the format and the safe lint fixes.
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -22,10 +22,12 @@ class ABTestResult(models.Model):
         Run, on_delete=models.PROTECT, related_name="ab_results_as_treatment"
     )
     # Copied from the runs at analysis time: the audit trail survives later edits.
-    control_commit_sha = models.CharField(max_length=64, null=True, blank=True)
-    treatment_commit_sha = models.CharField(max_length=64, null=True, blank=True)
-    control_model_hash = models.CharField(max_length=128, null=True, blank=True)
-    treatment_model_hash = models.CharField(max_length=128, null=True, blank=True)
+    # NULL is "not recorded", as the executor sends it (the validity constraint
+    # treats NULL and "" alike as missing).
+    control_commit_sha = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    treatment_commit_sha = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    control_model_hash = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    treatment_model_hash = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     is_valid = models.BooleanField()
     validity_errors = models.JSONField(default=list, blank=True)
     validity_warnings = models.JSONField(default=list, blank=True)

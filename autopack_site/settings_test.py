@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-" + "k3y" * 20)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "0")
 
-from autopack_site.settings import *  # noqa: E402,F403
+from autopack_site.settings import *  # noqa: F403
 
 # Hashing passwords fast keeps admin-login fixtures cheap; never used outside tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -61,7 +61,9 @@ def _machine() -> dict[str, str]:
         version = cursor.fetchone()[0]
     return {
         "database": f"{connection.vendor} {version}",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
     }
 
 

@@ -161,10 +161,7 @@ def demo_data_seed(*, runs: int = 40, seed: int = 7, now: datetime | None = None
     run_objects = []
     for index, run_id in enumerate(run_ids):
         # Every state appears at least once; failures are over-represented, as in life.
-        if index < len(states):
-            state = states[index]
-        else:
-            state = rng.choice(states + Run.State.failed())
+        state = states[index] if index < len(states) else rng.choice(states + Run.State.failed())
         created_at = now - timedelta(days=rng.uniform(0, 60))
         started = state not in (
             Run.State.QUEUED,

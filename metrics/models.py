@@ -104,10 +104,11 @@ class Run(models.Model):
     max_duration_minutes = models.PositiveIntegerField(default=120)
     failure_reason = models.TextField(blank=True, default="")
     goal_anchor = models.TextField(blank=True, default="")
-    # Experiment metadata: A/B validity requires both sides to match exactly.
-    git_commit_sha = models.CharField(max_length=64, null=True, blank=True)
-    git_branch = models.CharField(max_length=255, null=True, blank=True)
-    model_mapping_hash = models.CharField(max_length=128, null=True, blank=True)
+    # Experiment metadata: A/B validity requires both sides to match exactly. NULL is
+    # "not recorded": Autopack's executor sends null for these.
+    git_commit_sha = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    git_branch = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    model_mapping_hash = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     replay_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
     )

@@ -1,8 +1,7 @@
 """Reads from the run store that take more than one line."""
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TypedDict
 
@@ -89,26 +88,26 @@ def run_for_executor_get(run_id: str) -> Run:
 
 
 EXECUTOR_STATUS_BY_RUN_STATE = {
-    **{state: "COMPLETE" for state in [Run.State.DONE_SUCCESS]},
-    **{state: "FAILED" for state in Run.State.failed()},
-    **{
-        state: "RUNNING"
-        for state in [
+    **dict.fromkeys([Run.State.DONE_SUCCESS], "COMPLETE"),
+    **dict.fromkeys(Run.State.failed(), "FAILED"),
+    **dict.fromkeys(
+        [
             Run.State.PHASE_EXECUTION,
             Run.State.GATE,
             Run.State.CI_RUNNING,
             Run.State.SNAPSHOT_CREATED,
-        ]
-    },
-    **{
-        state: "QUEUED"
-        for state in [
+        ],
+        "RUNNING",
+    ),
+    **dict.fromkeys(
+        [
             Run.State.QUEUED,
             Run.State.PLAN_BOOTSTRAP,
             Run.State.RUN_CREATED,
             Run.State.PHASE_QUEUEING,
-        ]
-    },
+        ],
+        "QUEUED",
+    ),
 }
 
 
@@ -214,7 +213,7 @@ class PreparedRunQuery:
         # Raw rows skip the ORM's converters: PostgreSQL's SUM(bigint) is numeric.
         return {
             name: int(value) if isinstance(value, Decimal) else value
-            for name, value in zip(names, row)
+            for name, value in zip(names, row, strict=True)
         }
 
 
@@ -291,7 +290,7 @@ def daily_totals(
     if run_id:
         ledger, summaries = ledger.filter(run_id=run_id), summaries.filter(run_id=run_id)
     if date_from:
-        start = datetime.combine(date_from, time.min, tzinfo=dt_timezone.utc)
+        start = datetime.combine(date_from, time.min, tzinfo=UTC)
         ledger, summaries = (
             ledger.filter(created_at__gte=start),
             summaries.filter(date__gte=date_from),
@@ -299,7 +298,7 @@ def daily_totals(
     if date_to:
         summaries = summaries.filter(date__lte=date_to)
         if date_to < date.max:  # the day after 9999-12-31 does not exist: no bound then
-            end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+            end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
             ledger = ledger.filter(created_at__lt=end)
     raw = (
         ledger.annotate(day=UTCDate("created_at"))
@@ -312,7 +311,7 @@ def daily_totals(
     )
     by_day: dict[date, dict] = {}
     for entry in [*({**r, "date": r.pop("day")} for r in raw), *rolled]:
-        merged = by_day.setdefault(entry["date"], {name: 0 for name in (*TOKEN_CATEGORIES, "rows")})
+        merged = by_day.setdefault(entry["date"], dict.fromkeys((*TOKEN_CATEGORIES, "rows"), 0))
         for name in (*TOKEN_CATEGORIES, "rows"):
             merged[name] += entry[name]
     return [

@@ -1,10 +1,10 @@
 """Writes to the run store. Views, commands and the executor routes call these."""
 
 import io
-from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -231,7 +231,9 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
         else:
             to_update.append(
                 PhaseMetrics(
-                    pk=current[0], updated_at=now, **dict(zip(LEDGER_VALUE_FIELDS, values))
+                    pk=current[0],
+                    updated_at=now,
+                    **dict(zip(LEDGER_VALUE_FIELDS, values, strict=True)),
                 )
             )
     try:

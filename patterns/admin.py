@@ -5,13 +5,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import urlencode
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from patterns import registry
 from patterns.models import Pattern
 from patterns.selectors import merge_suggestions
-from patterns.similarity import DEFAULT_MIN_SCORE
 from patterns.services import (
     patterns_answer_suggestion,
     patterns_mark_distinct,
@@ -19,6 +18,7 @@ from patterns.services import (
     patterns_unmark_distinct,
     patterns_unmerge,
 )
+from patterns.similarity import DEFAULT_MIN_SCORE
 
 SIMILAR_SHOWN = 5
 # Suggestions on one review page: answering one reloads the page with the next.

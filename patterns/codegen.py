@@ -288,7 +288,7 @@ def write_generated(generated: GeneratedFile, *, dry_run: bool = False) -> str:
                 stream.write(generated.text)
             if status == "updated":
                 shutil.copymode(path, temporary)
-            os.replace(temporary, path)
+            temporary.replace(path)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise

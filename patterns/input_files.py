@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from patterns.mining import FailureMessage
@@ -71,5 +71,5 @@ def _from_json(line: str, number: int) -> FailureMessage:
         except ValueError:
             raise InputFileError(f"line {number}: 'created_at' is not an ISO 8601 time") from None
         if created_at.tzinfo is None:  # times without an offset are UTC, as stored
-            created_at = created_at.replace(tzinfo=timezone.utc)
+            created_at = created_at.replace(tzinfo=UTC)
     return FailureMessage(text=record["message"], created_at=created_at, **fields)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -221,9 +220,18 @@ def _masked_values_cover(values: set[str]) -> bool:
 _KEY_PREFIX = re.compile(r"^.*[=:]")
 
 
+def _common_prefix(values: Iterable[str]) -> str:
+    """The characters every value starts with (the lowest and highest sort share them)."""
+    values = list(values)
+    first, last = min(values), max(values)
+    shared = zip(first, last, strict=False)  # up to the shorter one's end
+    length = next((i for i, (a, b) in enumerate(shared) if a != b), min(len(first), len(last)))
+    return first[:length]
+
+
 def _variable_token(values: Iterable[str]) -> str:
     """The wildcard, keeping a shared `key=`/`key:` prefix (`user=<*>`)."""
-    prefix = _KEY_PREFIX.match(os.path.commonprefix(list(values)))
+    prefix = _KEY_PREFIX.match(_common_prefix(values))
     return (prefix.group(0) if prefix else "") + WILDCARD
 
 
@@ -247,7 +255,7 @@ def templates_for(token_lists: Sequence[tuple[str, ...]]) -> list[tuple[str, ...
     distinct_templates: list[tuple[str, ...]] = [()] * len(distinct)
     for length, indexes in by_length.items():
         for group in _split_length_group(distinct, weights, length, indexes):
-            columns = list(zip(*(distinct[m] for m in group)))
+            columns = list(zip(*(distinct[m] for m in group), strict=True))
             template = tuple(
                 column[0] if len(set(column)) == 1 else _variable_token(set(column))
                 for column in columns
@@ -284,7 +292,7 @@ def _split_length_group(
     for key, members in initial.items():
         root = root_frequency[key]
         groups = [members]
-        columns = list(zip(*(token_lists[m] for m in members)))
+        columns = list(zip(*(token_lists[m] for m in members), strict=True))
         for p, column in enumerate(columns):
             values = set(column)
             if len(values) == 1 or _masked_values_cover(values):
@@ -461,7 +469,7 @@ def reasons_for(token_lists: Sequence[TokenList]) -> list[TokenList]:
     weight = Counter(token_lists)
     starts = {tokens: _clause_starts(tokens) for tokens in weight}
     cut = _cut_free_text_tails(starts, weight, _wrappers(starts, _heads_by_reason(starts)))
-    cut_starts = {kept: clause_starts for kept, clause_starts in cut.values()}
+    cut_starts = dict(cut.values())
     heads = _heads_by_reason(cut_starts)
     reason: dict[TokenList, TokenList] = {}
     for kept, clause_starts in cut_starts.items():
@@ -555,7 +563,7 @@ def message_tokens(texts: Sequence[str]) -> list[tuple[tuple[str, ...], int, str
             len(reason),
             headline,
         )
-        for reason, (headline, frames) in zip(reasons, parts)
+        for reason, (headline, frames) in zip(reasons, parts, strict=True)
     ]
 
 
@@ -622,9 +630,55 @@ KIND_RULES: list[tuple[str, re.Pattern]] = [
 ]
 OTHER_KIND = "other"
 _STOPWORDS = frozenset(
-    "a an the of to for in on at by with from and or is are was were be been not no this that "
-    "it its as but if into than then can could will would should must has have had do does did "
-    "while after before".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "not",
+        "no",
+        "this",
+        "that",
+        "it",
+        "its",
+        "as",
+        "but",
+        "if",
+        "into",
+        "than",
+        "then",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "must",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "while",
+        "after",
+        "before",
+    ]
 )
 
 
@@ -783,12 +837,14 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
 
     # Per message: tokens (headline, then frames), headline token count, headline text.
     present = [index for index, message in enumerate(messages) if message.text.strip()]
-    headlines = dict(zip(present, message_tokens([messages[index].text for index in present])))
+    headlines = dict(
+        zip(present, message_tokens([messages[index].text for index in present]), strict=True)
+    )
     fresh_templates = templates_for([headlines[index][0] for index in fresh])
-    templates: dict[int, tuple[str, ...]] = dict(zip(fresh, fresh_templates))
+    templates: dict[int, tuple[str, ...]] = dict(zip(fresh, fresh_templates, strict=True))
     known_ids = {pattern.pattern_id for pattern in known}
     fresh_ids: dict[tuple[str, ...], str] = {}
-    for index, template in zip(fresh, fresh_templates):
+    for index, template in zip(fresh, fresh_templates, strict=True):
         pattern_id = fresh_ids.get(template)
         if pattern_id is None:
             pattern_id = fresh_ids[template] = pattern_id_for(group_key(template))
@@ -800,7 +856,9 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
             members[pattern_id].append(index)
     for pattern_id in known_ids & members.keys():
         indexes = members[pattern_id]
-        for index, template in zip(indexes, templates_for([headlines[i][0] for i in indexes])):
+        for index, template in zip(
+            indexes, templates_for([headlines[i][0] for i in indexes]), strict=True
+        ):
             templates[index] = template
 
     stored_regex = {pattern.pattern_id: pattern.regex for pattern in known}

@@ -140,6 +140,7 @@ def suggest_merges(
             cosines.row[similar].tolist(),
             cosines.col[similar].tolist(),
             cosines.data[similar].tolist(),
+            strict=True,
         )
     else:
         row = next((index for index, p in enumerate(chosen) if p.pattern_id == involving), None)
@@ -148,7 +149,7 @@ def suggest_merges(
         cosines = (vectors[row] @ vectors.T).tocoo()
         pairs = (
             (min(row, other), max(row, other), score)
-            for other, score in zip(cosines.col.tolist(), cosines.data.tolist())
+            for other, score in zip(cosines.col.tolist(), cosines.data.tolist(), strict=True)
             if other != row
         )
     suggestions = [

@@ -20,7 +20,7 @@ def results():
 
 
 def test_changelist_shows_validity_links_and_deltas(admin_client, results):
-    valid, invalid = results
+    valid, _invalid = results
     page = admin_client.get(CHANGELIST).content.decode()
     assert "✔ valid" in page and "✘ invalid" in page
     assert f"/admin/metrics/run/{valid[0].control_run_id}/change/" in page

@@ -32,7 +32,7 @@ def test_demo_experiment_has_valid_and_invalid_pairs_and_reseeds_identically():
 def test_demo_runs_cannot_be_replaced_under_their_results_until_cleared():
     run("seed_demo", "--runs", "40")
     run("seed_demo_ab_results")
-    with pytest.raises(CommandError, match="still referenced by .* A/B test results"):
+    with pytest.raises(CommandError, match=r"still referenced by .* A/B test results"):
         run("seed_demo", "--runs", "40")
     assert ABTestResult.objects.exists()  # nothing was half-deleted
     assert "Deleted" in run("seed_demo_ab_results", "--clear")

@@ -1,6 +1,6 @@
 """Filter pieces shared by every app's list endpoints."""
 
-from datetime import timezone
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -19,7 +19,7 @@ class UTCIsoDateTimeField(IsoDateTimeField):
         if value is None:
             return None
         try:
-            return value.astimezone(timezone.utc)
+            return value.astimezone(UTC)
         except OverflowError:
             raise forms.ValidationError("Date is out of range.", code="overflow") from None
 

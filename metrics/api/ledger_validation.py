@@ -28,9 +28,9 @@ def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | No
         return None, "A valid integer is required." if value is not None else NOT_NULL
     if isinstance(value, int):
         number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and _INTEGER_STRING.match(value) and len(value) < 50:
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and _INTEGER_STRING.match(value) and len(value) < 50
+    ):
         number = int(value)
     else:
         return None, "A valid integer is required."
@@ -41,9 +41,9 @@ def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | No
     return number, None
 
 
-_INTEGER_BOUNDS = {"attempt": (1, MAX_ATTEMPT)} | {
-    name: (0, TokenCountField.MAX_TOKENS) for name in TOKEN_CATEGORIES
-}
+_INTEGER_BOUNDS = {"attempt": (1, MAX_ATTEMPT)} | dict.fromkeys(
+    TOKEN_CATEGORIES, (0, TokenCountField.MAX_TOKENS)
+)
 
 
 def _clean_row(item) -> dict | None:

@@ -33,7 +33,7 @@ def test_run_change_page_shows_tiers_and_phases_inline(admin_client, telemetry):
 
 
 def test_ledger_rows_are_read_only(admin_client, telemetry):
-    row, event = telemetry
+    row, _event = telemetry
     assert admin_client.get("/admin/metrics/phasemetrics/add/").status_code == 403
     page = admin_client.get(f"/admin/metrics/phasemetrics/{row.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content

@@ -1,7 +1,6 @@
 """Consolidated token metrics and the daily view, over HTTP on the real database."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -10,7 +9,7 @@ from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactor
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

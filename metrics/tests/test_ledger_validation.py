@@ -63,7 +63,7 @@ def test_fast_validator_agrees_with_serializer(item):
         fast_ok, fast_errors = False, exc.detail
     assert fast_ok == serializer_ok
     if serializer_ok:
-        expected = {key: value for key, value in serializer.validated_data[0].items()}
+        expected = dict(serializer.validated_data[0])
         assert {key: rows[0].get(key) for key in expected} == expected
     else:
         assert set(fast_errors[0]) == set(serializer.errors[0])

@@ -12,17 +12,18 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("category", TOKEN_CATEGORIES)
 def test_database_refuses_negative_tokens(category):
     phase = PhaseFactory()
-    with pytest.raises(IntegrityError, match="metrics_ledger_tokens_non_negative|CHECK"):
-        with transaction.atomic():
-            PhaseMetrics.objects.create(run=phase.run, phase=phase, attempt=1, **{category: -1})
+    with (
+        pytest.raises(IntegrityError, match=r"metrics_ledger_tokens_non_negative|CHECK"),
+        transaction.atomic(),
+    ):
+        PhaseMetrics.objects.create(run=phase.run, phase=phase, attempt=1, **{category: -1})
     assert not PhaseMetrics.objects.exists()
 
 
 def test_database_refuses_second_row_for_same_attempt():
     row = PhaseMetricsFactory(attempt=2)
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            PhaseMetrics.objects.create(run=row.run, phase=row.phase, attempt=2, base_tokens=5)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PhaseMetrics.objects.create(run=row.run, phase=row.phase, attempt=2, base_tokens=5)
     assert PhaseMetrics.objects.count() == 1
 
 
@@ -34,30 +35,26 @@ def test_same_phase_may_record_other_attempts():
 
 def test_database_refuses_attempt_zero():
     phase = PhaseFactory()
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            PhaseMetrics.objects.create(run=phase.run, phase=phase, attempt=0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PhaseMetrics.objects.create(run=phase.run, phase=phase, attempt=0)
 
 
 def test_database_refuses_negative_duration():
     phase = PhaseFactory()
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            PhaseMetrics.objects.create(run=phase.run, phase=phase, attempt=1, duration_seconds=-1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PhaseMetrics.objects.create(run=phase.run, phase=phase, attempt=1, duration_seconds=-1)
 
 
 def test_database_refuses_duplicate_run_id():
     RunFactory(id="telemetry-collection-v7")
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            Run.objects.create(id="telemetry-collection-v7")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Run.objects.create(id="telemetry-collection-v7")
 
 
 def test_database_refuses_duplicate_tier_id_within_run():
     tier = TierFactory(tier_id="T1")
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            Tier.objects.create(run=tier.run, tier_id="T1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Tier.objects.create(run=tier.run, tier_id="T1")
     # The same tier id in another run is fine.
     TierFactory(tier_id="T1")
     assert Tier.objects.filter(tier_id="T1").count() == 2
@@ -65,9 +62,8 @@ def test_database_refuses_duplicate_tier_id_within_run():
 
 def test_database_refuses_duplicate_phase_id_within_run():
     phase = PhaseFactory(phase_id="build130-phase0")
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            PhaseFactory(tier=phase.tier, phase_id="build130-phase0")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PhaseFactory(tier=phase.tier, phase_id="build130-phase0")
 
 
 def test_total_is_the_sql_sum_of_the_four_categories():

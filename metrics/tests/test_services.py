@@ -149,7 +149,7 @@ def test_phase_tokens_set_keeps_other_categories():
 
 
 def ledger_row(phase_id, attempt=1, **tokens):
-    values = {name: 0 for name in services.TOKEN_CATEGORIES}
+    values = dict.fromkeys(services.TOKEN_CATEGORIES, 0)
     values.update(tokens)
     return {"phase_id": phase_id, "attempt": attempt, **values}
 
@@ -170,7 +170,7 @@ def test_ingest_counts_created_updated_unchanged():
 
 def test_ingest_rejects_unknown_phase_and_writes_nothing():
     phase = PhaseFactory(phase_id="p0")
-    with pytest.raises(ValidationError, match="Row 1: run .* has no phase 'nope'"):
+    with pytest.raises(ValidationError, match=r"Row 1: run .* has no phase 'nope'"):
         services.phase_metrics_ingest(run=phase.run, rows=[ledger_row("p0"), ledger_row("nope")])
     assert not PhaseMetrics.objects.exists()
 

@@ -114,7 +114,7 @@ def _reviewed(
     `after_answer`, if given, is called after each answer with the merge target of
     each pattern so far."""
     members: dict[str, list[str]] = {}
-    for label, pattern_id in zip(labels, result.assignments):
+    for label, pattern_id in zip(labels, result.assignments, strict=True):
         members.setdefault(pattern_id, []).append(label)
     cause = {pid: statistics.mode(found) for pid, found in members.items()}
     joined = {pattern.pattern_id: pattern.pattern_id for pattern in result.patterns}

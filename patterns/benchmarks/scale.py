@@ -46,7 +46,7 @@ RATIONALE_DETAILS = [
 
 
 def _rationale(rng: random.Random) -> str:
-    words = [rng.choice(RATIONALE_OPENINGS)] + rng.sample(RATIONALE_DETAILS, rng.randint(1, 4))
+    words = [rng.choice(RATIONALE_OPENINGS), *rng.sample(RATIONALE_DETAILS, rng.randint(1, 4))]
     return " ".join(words).format(
         n=rng.randint(5, 26),
         m=rng.randint(1, 15),
@@ -62,7 +62,8 @@ def _message(rng: random.Random, index: int) -> str:
     kind = index % 8
     head = rng.choice(HEADS)
     if kind == 0:
-        return f"{head}error: patch failed: src/autopack/{rng.choice(PACKAGES)}.py:{rng.randint(1, 900)}"
+        path = f"src/autopack/{rng.choice(PACKAGES)}.py"
+        return f"{head}error: patch failed: {path}:{rng.randint(1, 900)}"
     if kind == 1:
         return (
             f"[TOKEN_BUDGET] TRUNCATION: phase={run} used {rng.choice([8192, 16384])}/"
@@ -77,7 +78,8 @@ def _message(rng: random.Random, index: int) -> str:
     if kind == 3:
         return (
             f"{head}500 Server Error: Internal Server Error for url: "
-            f"http://localhost:{rng.randint(8000, 8100)}/runs/{run}/phases/p{index % 50}/builder_result"
+            f"http://localhost:{rng.randint(8000, 8100)}"
+            f"/runs/{run}/phases/p{index % 50}/builder_result"
         )
     if kind == 4:
         return (

@@ -62,7 +62,7 @@ def _run_pytest(tests_dir, *, cwd):
 
 
 def test_generated_tests_pass_in_a_subprocess_and_hostile_messages_stay_inert(tmp_path):
-    result, dirs, statuses = _generate(tmp_path, HOSTILE + OTHERS)
+    _result, dirs, statuses = _generate(tmp_path, HOSTILE + OTHERS)
     assert {status for _, status in statuses} == {"created"} and len(statuses) == 6
     completed = _run_pytest(dirs["tests"], cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -74,9 +74,9 @@ def test_generated_tests_pass_in_a_subprocess_and_hostile_messages_stay_inert(tm
 
 
 def test_tests_find_their_detector_wherever_the_directories_are(tmp_path):
-    _, dirs, _ = _generate(tmp_path / "first", OTHERS)
+    _, _dirs, _ = _generate(tmp_path / "first", OTHERS)
     moved = tmp_path / "elsewhere"
-    os.rename(tmp_path / "first", moved)
+    (tmp_path / "first").rename(moved)
     completed = _run_pytest(moved / "tests", cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -90,14 +90,14 @@ def test_regeneration_is_idempotent_and_keeps_taken_over_files(tmp_path):
     detector = next(dirs["detectors"].glob("pattern_*.py"))
     owned = "# mine now\n" + detector.read_text(encoding="utf-8").split("\n", 1)[1]
     detector.write_text(owned, encoding="utf-8")
-    _, _, third = _generate(tmp_path, OTHERS + ["LLM output truncated at max_tokens=2048"])
+    _, _, third = _generate(tmp_path, [*OTHERS, "LLM output truncated at max_tokens=2048"])
     assert dict(third)[detector] == "taken over"
     assert detector.read_text(encoding="utf-8") == owned
     assert {status for path, status in third if path != detector} == {"updated"}
 
 
 def test_dry_run_writes_nothing(tmp_path):
-    _, dirs, statuses = _generate(tmp_path, OTHERS, dry_run=True)
+    _, _dirs, statuses = _generate(tmp_path, OTHERS, dry_run=True)
     assert {status for _, status in statuses} == {"created"}
     assert not any(path.exists() for path, _ in statuses)
 
@@ -127,7 +127,7 @@ def test_new_files_get_the_usual_permissions_and_updates_keep_theirs(tmp_path):
         assert {path.stat().st_mode & 0o777 for path, _ in statuses} == {0o644}
         backlog = next(dirs["backlog"].glob("PATTERN_*.md"))
         backlog.chmod(0o640)
-        _, _, again = _generate(tmp_path, OTHERS + ["LLM output truncated at max_tokens=2048"])
+        _, _, again = _generate(tmp_path, [*OTHERS, "LLM output truncated at max_tokens=2048"])
         assert dict(again)[backlog] == "updated"  # one occurrence more
         assert backlog.stat().st_mode & 0o777 == 0o640
         assert not list(tmp_path.rglob("*.tmp"))  # no temporary file is left behind

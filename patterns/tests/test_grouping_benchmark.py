@@ -61,7 +61,7 @@ def test_every_regex_finds_its_members_and_reports_what_else_it_finds():
     result = mine([FailureMessage(text=text) for text in texts])
     for pattern in result.patterns:
         regex = re.compile(pattern.regex)
-        for text, assigned in zip(texts, result.assignments):
+        for text, assigned in zip(texts, result.assignments, strict=True):
             if assigned == pattern.pattern_id:
                 assert regex.search(text), (pattern.pattern_id, text)
             elif regex.search(text):

@@ -118,7 +118,7 @@ AUTOPACK_FAILURES = [
 def test_messages_of_one_cause_group_together_and_apart_from_others():
     keys = cluster([message for _, message in AUTOPACK_FAILURES])
     by_cause: dict[str, set[str]] = {}
-    for (cause, _), key in zip(AUTOPACK_FAILURES, keys):
+    for (cause, _), key in zip(AUTOPACK_FAILURES, keys, strict=True):
         by_cause.setdefault(cause, set()).add(key)
     assert all(len(found) == 1 for found in by_cause.values()), by_cause
     assert len({next(iter(found)) for found in by_cause.values()}) == len(by_cause)

@@ -59,7 +59,9 @@ PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[He
 
 
 def _members(texts, assignments, pattern_id):
-    return [text for text, assigned in zip(texts, assignments) if assigned == pattern_id]
+    return [
+        text for text, assigned in zip(texts, assignments, strict=True) if assigned == pattern_id
+    ]
 
 
 @PROPERTIES
@@ -67,7 +69,7 @@ def _members(texts, assignments, pattern_id):
 def test_every_message_is_found_by_its_patterns_regex(texts):
     result = mine([FailureMessage(text=text) for text in texts])
     regexes = {pattern.pattern_id: pattern.regex for pattern in result.patterns}
-    for text, pattern_id in zip(texts, result.assignments):
+    for text, pattern_id in zip(texts, result.assignments, strict=True):
         if pattern_id is None:
             assert not text.strip()
             continue
@@ -83,7 +85,7 @@ def test_generated_detectors_parse_and_detect_their_members(texts):
         source = render_detector(pattern)
         ast.parse(source)
         detector = types.ModuleType("detector")
-        exec(compile(source, "detector.py", "exec"), detector.__dict__)  # noqa: S102 - our output
+        exec(compile(source, "detector.py", "exec"), detector.__dict__)
         for text in _members(texts, result.assignments, pattern.pattern_id):
             assert detector.detect(text, {}) is True, (pattern.regex, text)
         advice = detector.mitigate("phase-1", {})

@@ -68,11 +68,11 @@ def test_samples_are_capped_at_five_distinct_messages():
 
 
 def test_every_regex_finds_all_its_members_and_no_other_patterns_members():
-    messages = _messages(ALL + ["error: patch failed: src/x.py:1 while retrying in strict mode"])
+    messages = _messages([*ALL, "error: patch failed: src/x.py:1 while retrying in strict mode"])
     result = mine(messages)
     for pattern in result.patterns:
         regex = re.compile(pattern.regex)
-        for message, assigned in zip(messages, result.assignments):
+        for message, assigned in zip(messages, result.assignments, strict=True):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
                 pattern.pattern_id,
                 message.text,
@@ -97,7 +97,7 @@ def test_a_stored_pattern_keeps_its_id_when_its_template_widens():
         "Builder failed: churn limit exceeded on src/b/c.py",
     ]
     # Without the stored pattern the wider set gets an id of its own template ...
-    fresh = mine(_messages(widened + ["Builder failed: churn limit exceeded on docs/d.md"]))
+    fresh = mine(_messages([*widened, "Builder failed: churn limit exceeded on docs/d.md"]))
     # ... with it, every message the stored regex finds stays under the stored id.
     known = [KnownPattern(stored.pattern_id, stored.regex)]
     kept = mine(_messages(widened), known)
@@ -150,7 +150,7 @@ def test_a_reason_pattern_regex_finds_its_members_under_any_head_and_nothing_els
     )
     for pattern in result.patterns:
         regex = re.compile(pattern.regex)
-        for message, assigned in zip(messages, result.assignments):
+        for message, assigned in zip(messages, result.assignments, strict=True):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
                 pattern.pattern_id,
                 message.text,
@@ -185,7 +185,7 @@ def test_reduced_values_leave_regexes_that_find_exactly_their_members():
     assert len(result.patterns) == 4
     for pattern in result.patterns:
         regex = re.compile(pattern.regex)
-        for message, assigned in zip(messages, result.assignments):
+        for message, assigned in zip(messages, result.assignments, strict=True):
             assert bool(regex.search(message.text)) == (assigned == pattern.pattern_id), (
                 pattern.pattern_id,
                 message.text,

@@ -11,7 +11,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checks = health.readiness_checks()
         for check in checks:
-            line = f"{check.status.upper():4} {check.key} = {check.observed_value} {check.observed_unit}"
+            line = (
+                f"{check.status.upper():4} {check.key} = "
+                f"{check.observed_value} {check.observed_unit}"
+            )
             if check.output:
                 line += f" ({check.output})"
             style = self.style.SUCCESS if check.status == health.PASS else self.style.WARNING
