@@ -1,0 +1,228 @@
+"""Reasons: what went wrong, without who reported it.
+
+Per message (`failure_reason`): tags, pytest node ids, `file.py:N:` prefixes,
+exception class names and assertion details go. Across the corpus
+(`reasons_for`): a reason reported under several wrapper heads (`Failed to fetch
+run status: <reason>`) is keyed on the reason, and free-text tails
+(`Rationale: …`) are cut.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from patterns.mining.group import group_key, has_letter
+from patterns.mining.mask import WILDCARD
+from patterns.mining.records import Tokens
+
+# --- reasons ------------------------------------------------------------------
+# One cause reaches the logs through many reporters: `[Recovery] Fetch run status
+# failed (attempt 1/4): HTTPError: 500 …`, `Failed to fetch run status: 500 …`. The
+# reason stage keeps what went wrong and drops who reported it, first per message
+# (tags, pytest node ids, file:line prefixes, exception class names, assertion
+# details), then across the corpus (wrapper heads, free-text tails).
+
+_LEADING_TAGS = re.compile(r"^(?:\[[^\]\s][^\]]{0,60}\]:?\s+|[^\w\s\[('\"{<.\\/-]+\s+)+")
+_PYTEST_NODE = re.compile(r"^FAILED \S+::\S+ - ")
+_FILE_LINE = re.compile(r"^(?:[A-Za-z]:)?[^\s:]+\.\w{1,5}:\d+: ")
+_EXCEPTION_CLASS = re.compile(
+    r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit)\w*: "
+    r"|\([A-Za-z_][\w.]*(?:Error|Exception)\) )"
+)
+# A pytest session summary says how many tests failed; the other counts (passed,
+# skipped, warnings, which vary by run) are not the failure.
+_PYTEST_SUMMARY = re.compile(
+    r"(?P<failed>\d+ (?:failed|errors?),?)(?: \d+ \w+,?)* in \d+(?:\.\d+)?s\b"
+)
+# A reason needs this many words, not all of them labels of values.
+REASON_MIN_WORDS = 2
+# A free-text tail (`Rationale: …`) is cut after a prefix that at least this many
+# messages share with many different tails (at least the square root of their
+# count: free text repeats a little at scale, a few sub-causes do not grow) of at
+# least TAIL_MIN_WORDS words.
+TAIL_MIN_MESSAGES = 3
+TAIL_MIN_WORDS = 3
+MAX_CLAUSES = 8
+
+
+def failure_reason(headline: str) -> str:
+    """The headline without its reporter's decorations (per message, no corpus)."""
+    # Cheap first-character and substring tests skip the scans for most messages.
+    text = headline
+    if text[:1] and not text[0].isalnum() and (tags := _LEADING_TAGS.match(text)):
+        text = text[tags.end() :] or text
+    if text.startswith("FAILED ") and (node := _PYTEST_NODE.match(text)):
+        text = text[node.end() :] or text
+    if ": " in text:
+        if (where := _FILE_LINE.match(text)) and text[where.end() :]:
+            text = text[where.end() :]
+        while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end() :].strip():
+            text = text[exception.end() :]
+    if text[:1].isdigit() and (summary := _PYTEST_SUMMARY.match(text)):
+        text = summary.group("failed")
+    if text.startswith("assert "):
+        # What a failing assert compared is test data, not the failure.
+        text = f"assert {WILDCARD}"
+    return _without_cut_off_aside(text)
+
+
+def _without_cut_off_aside(text: str) -> str:
+    """A message the log cut off inside a bracketed aside (`error: a.py (('C:\\…', 5,
+    'Skipped: Research hooks tests temporarily`) keeps what comes before the aside:
+    logs cut at different lengths, and the cut tail would split one failure."""
+    openers = text.count("(") + text.count("[") + text.count("{")
+    if not openers or openers <= text.count(")") + text.count("]") + text.count("}"):
+        return text
+    unclosed: list[int] = []
+    for index, character in enumerate(text):
+        if character in "([{":
+            unclosed.append(index)
+        elif character in ")]}" and unclosed:
+            unclosed.pop()
+    aside = next((index for index in unclosed if index and text[index - 1] == " "), None)
+    if aside is None or len(text[:aside].split()) < REASON_MIN_WORDS:
+        return text
+    return text[:aside].rstrip()
+
+
+def _clause_starts(tokens: tuple[str, ...]) -> list[int]:
+    """Where clauses after the first begin: after a `word:` outside brackets (the
+    first MAX_CLAUSES of them: heads come first, and it keeps the corpus stage linear)."""
+    if not any(token[-1] == ":" for token in tokens[:-1]):
+        return []
+    starts, depth = [], 0
+    for index, token in enumerate(tokens[:-1]):
+        if _BRACKETS.search(token):
+            depth = max(0, depth + sum(map(token.count, "([{")) - sum(map(token.count, ")]}")))
+        if depth == 0 and token[-1] == ":":
+            starts.append(index + 1)
+            if len(starts) == MAX_CLAUSES:
+                break
+    return starts
+
+
+_BRACKETS = re.compile(r"[][(){}]")
+
+
+def _plain_words(tokens: Sequence[str]) -> int:
+    """Words that say something: not `key=value`, not a label of a value (`key:`,
+    `line <*>`, `(char <*>)`)."""
+    count = 0
+    for index, token in enumerate(tokens):
+        if "=" in token or token[-1] == ":" or not has_letter(token):
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if not (following.startswith(WILDCARD) and not has_letter(following)):
+            count += 1
+    return count
+
+
+def _says_something(tokens: Sequence[str]) -> bool:
+    """Enough words to be a reason, not only labels (`len: <*> time: <*>`)."""
+    return _plain_words(tokens) >= 1 and len(group_key(tokens).split()) >= REASON_MIN_WORDS
+
+
+# A clause that only says where or what type (`temp_patch.diff:6:`, `HTTPError:`)
+# never starts a reason; `failure_reason` drops the same at a message's start.
+_DECORATION = re.compile(
+    r"(?:[^\s:]+\.\w{1,5}:(?:<\*>|\d+)|[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit)\w*):\Z"
+)
+
+
+class _Kept(NamedTuple):
+    """A message's tokens after any free-text tail is cut, with their clause starts."""
+
+    tokens: Tokens
+    clause_starts: list[int]
+
+
+def reasons_for(token_lists: Sequence[Tokens]) -> list[Tokens]:
+    """Per token list, the clauses that say what went wrong, judged across the corpus.
+
+    First a message loses a tail after a prefix that many messages continue each in
+    their own words (`Rationale: …`, code after a hunk header); then it keeps its
+    longest suffix of clauses that other messages report under a different head
+    (`Failed to fetch run status: <reason>`, `Error message: <reason>`).
+    """
+    weight = Counter(token_lists)
+    starts = {tokens: _clause_starts(tokens) for tokens in weight}
+    cut = _cut_free_text_tails(starts, weight, _wrappers(starts, _heads_by_reason(starts)))
+    cut_starts = dict(cut.values())
+    heads = _heads_by_reason(cut_starts)
+    reason: dict[Tokens, Tokens] = {}
+    for kept, clause_starts in cut_starts.items():
+        reason[kept] = kept
+        if len(heads[group_key(kept)]) >= 2 and _says_something(kept):
+            continue
+        for start in clause_starts:
+            suffix = kept[start:]
+            if (
+                not _DECORATION.match(suffix[0])
+                and len(heads[group_key(suffix)]) >= 2
+                and _says_something(suffix)
+            ):
+                reason[kept] = suffix
+                break
+    return [reason[cut[tokens].tokens] for tokens in token_lists]
+
+
+def _heads_by_reason(starts: dict[Tokens, list[int]]) -> dict[str, set[str]]:
+    """Each clause suffix's key, with the keys of the heads it was reported under."""
+    heads: dict[str, set[str]] = defaultdict(set)
+    for tokens, clause_starts in starts.items():
+        heads[group_key(tokens)].add("")
+        for start in clause_starts:
+            heads[group_key(tokens[start:])].add(group_key(tokens[:start]))
+    return heads
+
+
+def _wrappers(starts: dict[Tokens, list[int]], heads: dict[str, set[str]]) -> set[str]:
+    """Heads reporting some reason also found under other heads (`Builder failed:
+    <reason>`): what follows them is a reason, never a tail to cut."""
+    return {
+        group_key(tokens[:start])
+        for tokens, clause_starts in starts.items()
+        for start in clause_starts
+        if len(heads[group_key(tokens[start:])]) >= 2 and _says_something(tokens[start:])
+    }
+
+
+def _cut_free_text_tails(
+    starts: dict[Tokens, list[int]], weight: Counter, wrappers: set[str]
+) -> dict[Tokens, _Kept]:
+    """Per token list: itself, or its prefix before a free-text tail; with its clause starts.
+
+    Free text differs in wording and in length; a tail that only varies in a value
+    (`modify .git/config`, `modify .autonomous_runs/lock`) is not free text.
+    """
+    tails: dict[str, Counter] = defaultdict(Counter)
+    tail_lengths: dict[str, set[int]] = defaultdict(set)
+    for tokens, clause_starts in starts.items():
+        for start in clause_starts:
+            prefix = group_key(tokens[:start])
+            tails[prefix][group_key(tokens[start:])] += weight[tokens]
+            tail_lengths[prefix].add(len(tokens) - start)
+    totals = {prefix: sum(continuations.values()) for prefix, continuations in tails.items()}
+    cut: dict[Tokens, _Kept] = {}
+    for tokens, clause_starts in starts.items():
+        cut[tokens] = _Kept(tokens, clause_starts)
+        # The first cut wins: a colon inside free text is part of the free text.
+        for index, start in enumerate(clause_starts):
+            prefix = group_key(tokens[:start])
+            continuations = tails[prefix]
+            count = totals[prefix]
+            if (
+                prefix not in wrappers
+                and count >= TAIL_MIN_MESSAGES
+                and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
+                and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
+                and _says_something(tokens[:start])
+                and _plain_words(tokens[start:]) >= TAIL_MIN_WORDS
+            ):
+                cut[tokens] = _Kept(tokens[:start], clause_starts[:index])
+                break
+    return cut
