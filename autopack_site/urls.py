@@ -1,11 +1,14 @@
-"""URL map: health, admin, the v1 API (one flat namespace), OpenAPI, executor routes."""
+"""URL map, one module per surface: health, admin, the v1 API (one flat namespace),
+OpenAPI, Autopack's dashboard and its executor."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from abtests.api.views import DashboardABResultsView
-from metrics.api.health_views import health_view, liveness_view, readiness_view
+# The product's name where Django would say "Django administration".
+admin.site.site_header = "Autopack Ops"
+admin.site.site_title = "Autopack Ops admin"
+admin.site.index_title = "Runs, experiments, failure patterns and replays"
 
 api_v1 = [
     path("", include("metrics.api.urls")),
@@ -14,16 +17,12 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    re_path(r"^health/?$", health_view, name="health"),
-    re_path(r"^health/ready/?$", readiness_view, name="health-ready"),
-    re_path(r"^health/live/?$", liveness_view, name="health-live"),
+    path("", include("autopack_site.ops.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    re_path(
-        r"^dashboard/ab-results/?$", DashboardABResultsView.as_view(), name="dashboard-ab-results"
-    ),
+    path("dashboard/", include("autopack_site.dashboard_urls")),
     path("", include("metrics.api.executor_urls")),
 ]
 

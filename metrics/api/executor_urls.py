@@ -1,9 +1,8 @@
-"""Autopack executor and dashboard routes (no trailing slashes, as Autopack calls them)."""
+"""Autopack executor routes (no trailing slashes, as Autopack calls them)."""
 
 from django.urls import path, re_path
 
 from metrics.api import executor_views as views
-from metrics.api.consolidated_views import ConsolidatedMetricsView
 from metrics.models import IDENTIFIER_PATTERN
 
 RUN = rf"(?P<run_id>{IDENTIFIER_PATTERN})"
@@ -28,10 +27,4 @@ urlpatterns = [
         name="executor-auditor-result",
     ),
     re_path(rf"^runs/{RUN}$", views.ExecutorRunView.as_view(), name="executor-run-detail"),
-    # The Autopack dashboard's path for the same consolidated view.
-    re_path(
-        rf"^dashboard/runs/{RUN}/consolidated-metrics/?$",
-        ConsolidatedMetricsView.as_view(),
-        name="dashboard-consolidated-metrics",
-    ),
 ]

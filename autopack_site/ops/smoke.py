@@ -102,7 +102,7 @@ def run_smoke_checks(
     )
     record(_expect("A/B dashboard", client.request("GET", "/dashboard/ab-results"), 200))
     record(_expect("patterns list", client.request("GET", "/api/v1/patterns/?limit=1"), 200))
-    match = client.request("POST", "/api/v1/patterns/match", {"message": "smoke check"})
+    match = client.request("POST", "/api/v1/patterns/match/", {"message": "smoke check"})
     if match.status == 200 and not isinstance((match.body or {}).get("matches"), list):
         match = HttpReply(-1, match.body, match.elapsed_ms)
     record(_expect("patterns match", match, 200, "answers with a list of matches"))

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from metrics import health
+from autopack_site.ops import health
 
 HEALTH_JSON = "application/health+json"
 

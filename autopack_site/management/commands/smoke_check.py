@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metrics.smoke import SmokeClient, SmokeResult, run_smoke_checks
+from autopack_site.ops.smoke import SmokeClient, SmokeResult, run_smoke_checks
 
 MAX_TIMEOUT_SECONDS = 600
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metrics import health
+from autopack_site.ops import health
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from autopack_site.ops import health
 from autopack_site.testing import http_get, manage, running_server, subprocess_env
-from metrics import health
 
 pytestmark = pytest.mark.django_db
 
