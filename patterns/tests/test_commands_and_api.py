@@ -259,3 +259,21 @@ def test_admin_lists_patterns_and_sets_status(failures, admin_client):
     assert response.status_code == 302
     pattern.refresh_from_db()
     assert pattern.status == "DONE"
+
+
+@pytest.mark.parametrize(
+    "method, route, body",
+    [
+        ("post", "/api/v1/patterns/match", {"message": "boom"}),
+        ("get", "/api/v1/patterns/merge-suggestions", None),
+        ("post", "/api/v1/patterns/merge-suggestions/answers", {}),
+    ],
+)
+def test_pattern_routes_end_in_a_slash_and_answer_without_one(authed_client, method, route, body):
+    send = getattr(authed_client, method)
+    with_slash = send(route + "/", body, format="json") if body is not None else send(route + "/")
+    without = send(route, body, format="json") if body is not None else send(route)
+    assert with_slash.status_code == without.status_code != 404
+    assert with_slash.json() == without.json()
+    schema = authed_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert route + "/" in schema["paths"] and route not in schema["paths"]
