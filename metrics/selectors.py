@@ -1,7 +1,7 @@
 """Reads from the run store that take more than one line."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TypedDict
 
@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from autopack_site.dates import utc_day_end, utc_day_start
 from metrics.models import (
     TOKEN_CATEGORIES,
     DailyTokenSummary,
@@ -290,15 +291,11 @@ def daily_totals(
     if run_id:
         ledger, summaries = ledger.filter(run_id=run_id), summaries.filter(run_id=run_id)
     if date_from:
-        start = datetime.combine(date_from, time.min, tzinfo=UTC)
-        ledger, summaries = (
-            ledger.filter(created_at__gte=start),
-            summaries.filter(date__gte=date_from),
-        )
+        ledger = ledger.filter(created_at__gte=utc_day_start(date_from))
+        summaries = summaries.filter(date__gte=date_from)
     if date_to:
         summaries = summaries.filter(date__lte=date_to)
-        if date_to < date.max:  # the day after 9999-12-31 does not exist: no bound then
-            end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        if (end := utc_day_end(date_to)) is not None:
             ledger = ledger.filter(created_at__lt=end)
     raw = (
         ledger.annotate(day=UTCDate("created_at"))

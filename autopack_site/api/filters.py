@@ -1,27 +1,24 @@
 """Filter pieces shared by every app's list endpoints."""
 
-from datetime import UTC
-
 import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
+from autopack_site.dates import BoundError, as_utc
+
 
 class UTCIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 datetime normalised to UTC.
-
-    PostgreSQL rejects UTC offsets beyond ±15:59 that Python accepts, so a
-    client's exotic offset must not reach the database.
-    """
+    """An ISO 8601 datetime normalised to UTC (a client's exotic offset must not
+    reach the database: `autopack_site.dates.as_utc`)."""
 
     def to_python(self, value):
         value = super().to_python(value)
         if value is None:
             return None
         try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise forms.ValidationError("Date is out of range.", code="overflow") from None
+            return as_utc(value)
+        except BoundError as error:
+            raise forms.ValidationError(f"{error}.", code="overflow") from None
 
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from autopack_site.dates import BoundError, parse_bound
 from patterns import codegen
 from patterns.input_files import InputFileError, read_failure_messages
 from patterns.mining import MinedPattern, mine
@@ -21,30 +20,13 @@ MUST_NOT_MATCH_PER_PATTERN = 3
 MUST_NOT_MATCH_MAX = 60
 
 
-def _moment(value: str, *, end_of_day: bool) -> datetime | None:
-    """A datetime, or a date: the day's start, or with end_of_day the next day's start
-    (None after the last representable day: no bound)."""
+def _bound(value: str | None, *, end_of_day: bool) -> datetime | None:
+    if value is None:
+        return None
     try:
-        # A date first: parse_datetime also reads `2026-11-01`, as midnight, which
-        # would make `--until 2026-11-01` leave that day out. Well-formed but
-        # impossible values (month 13, offset +25:00) raise ValueError.
-        day = parse_date(value)
-        moment = None if day else parse_datetime(value)
-    except ValueError as error:
-        raise CommandError(f"{value!r} is not a valid date or time: {error}") from None
-    if day:
-        if end_of_day and day == date.max:
-            return None
-        moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
-    elif moment is None:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time")
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    try:
-        # PostgreSQL rejects UTC offsets beyond ±15:59 that Python accepts.
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise CommandError(f"{value!r} is out of range") from None
+        return parse_bound(value, end_of_day=end_of_day)
+    except BoundError as error:
+        raise CommandError(str(error)) from None
 
 
 def _positive(value: str) -> int:
@@ -125,8 +107,8 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             known = []
         else:
-            since = _moment(options["since"], end_of_day=False) if options["since"] else None
-            until = _moment(options["until"], end_of_day=True) if options["until"] else None
+            since = _bound(options["since"], end_of_day=False)
+            until = _bound(options["until"], end_of_day=True)
             if since and until and since >= until:
                 raise CommandError("--since must be before --until")
             if unknown := unknown_run_ids(options["run_ids"]):
