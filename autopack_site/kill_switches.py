@@ -9,12 +9,15 @@ an operator flips a switch by changing the environment and restarting workers.
 import os
 from dataclasses import dataclass
 
+from autopack_site.errors import FeatureDisabledError
+
 
 @dataclass(frozen=True)
 class KillSwitch:
     env_var: str
     key: str  # Short name used in health output and Run.feature_flags.
     gates: str
+    refusal: str  # What a refused request is told (503), naming the variable.
 
 
 PHASE6_METRICS = "AUTOPACK_ENABLE_PHASE6_METRICS"
@@ -27,11 +30,19 @@ REGISTRY: dict[str, KillSwitch] = {
             env_var=PHASE6_METRICS,
             key="phase6_metrics",
             gates="Phase 6 token-ledger ingestion (POST /api/v1/runs/{id}/metrics/).",
+            refusal=(
+                "Phase 6 metrics ingestion is disabled; nothing was stored. "
+                f"Set {PHASE6_METRICS}=1 on the server to enable it."
+            ),
         ),
         KillSwitch(
             env_var=CONSOLIDATED_METRICS,
             key="consolidated_metrics",
             gates="Consolidated token metrics (GET …/consolidated-metrics).",
+            refusal=(
+                "Consolidated metrics are disabled. "
+                f"Set {CONSOLIDATED_METRICS}=1 on the server to enable them."
+            ),
         ),
     )
 }
@@ -55,6 +66,15 @@ def is_enabled(env_var: str) -> bool:
     """Return whether the switch is ON (its variable is exactly "1")."""
     get_switch(env_var)
     return os.environ.get(env_var) == "1"
+
+
+def require(env_var: str) -> None:
+    """Refuse the request (FeatureDisabledError, a 503) unless the switch is ON.
+
+    Call it before anything else a request does: a disabled feature refuses before
+    validation, and nothing is stored."""
+    if not is_enabled(env_var):
+        raise FeatureDisabledError(get_switch(env_var).refusal)
 
 
 def snapshot() -> dict[str, bool]:

@@ -3,6 +3,7 @@
 import pytest
 
 from autopack_site import kill_switches
+from autopack_site.errors import FeatureDisabledError
 
 
 def test_switches_default_off_when_unset():
@@ -50,3 +51,17 @@ def test_registry_describes_what_each_switch_gates():
         "AUTOPACK_ENABLE_CONSOLIDATED_METRICS",
     }
     assert all(switch.gates for switch in kill_switches.REGISTRY.values())
+
+
+@pytest.mark.parametrize("name", sorted(kill_switches.REGISTRY))
+def test_require_refuses_naming_the_variable_until_the_switch_is_on(monkeypatch, name):
+    with pytest.raises(FeatureDisabledError) as refused:
+        kill_switches.require(name)
+    assert f"Set {name}=1" in refused.value.detail and refused.value.status_code == 503
+    monkeypatch.setenv(name, "1")
+    assert kill_switches.require(name) is None
+
+
+def test_require_knows_only_declared_switches():
+    with pytest.raises(kill_switches.UnknownKillSwitch):
+        kill_switches.require("AUTOPACK_ENABLE_NOTHING")

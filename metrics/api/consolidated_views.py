@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from autopack_site import kill_switches
 from autopack_site.api.pagination import MAX_PAGE_LIMIT, parse_limit_offset
-from autopack_site.errors import FeatureDisabledError
 from metrics import selectors
 from metrics.models import TOKEN_CATEGORIES
 
@@ -66,11 +65,7 @@ class ConsolidatedMetricsView(APIView):
     )
     def get(self, request, run_id: str):
         # Order of checks: switch, then parameters, then the run.
-        if not kill_switches.is_enabled(kill_switches.CONSOLIDATED_METRICS):
-            raise FeatureDisabledError(
-                "Consolidated metrics are disabled. "
-                f"Set {kill_switches.CONSOLIDATED_METRICS}=1 on the server to enable them."
-            )
+        kill_switches.require(kill_switches.CONSOLIDATED_METRICS)
         limit, offset = parse_limit_offset(
             request.query_params, default_limit=CONSOLIDATED_DEFAULT_LIMIT, max_limit=MAX_PAGE_LIMIT
         )

@@ -8,21 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autopack_site import kill_switches
-from autopack_site.errors import FeatureDisabledError
 from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.api.filters import EventFilter, RunFilter
 from metrics.api.ledger_validation import ledger_batch_validate
 from metrics.models import IDENTIFIER_PATTERN, Run
-
-
-def ensure_phase6_metrics_enabled() -> None:
-    """Refuse ledger writes while the Phase 6 kill switch is OFF (nothing is stored)."""
-    if not kill_switches.is_enabled(kill_switches.PHASE6_METRICS):
-        raise FeatureDisabledError(
-            "Phase 6 metrics ingestion is disabled; nothing was stored. "
-            f"Set {kill_switches.PHASE6_METRICS}=1 on the server to enable it."
-        )
 
 
 def flatten_nested_tiers(validated: dict) -> tuple[dict, list[dict], list[dict]]:
@@ -89,7 +79,7 @@ class RunViewSet(
         """List the run's ledger rows, or upsert a batch of them (idempotent)."""
         if request.method == "POST":
             # The switch is checked first: a disabled feature refuses before validation.
-            ensure_phase6_metrics_enabled()
+            kill_switches.require(kill_switches.PHASE6_METRICS)
         run = selectors.run_get(pk)
         if request.method == "GET":
             page = self.paginate_queryset(selectors.ledger_rows_for_run(run))
