@@ -8,10 +8,10 @@ from django.utils import timezone
 # Ids appear in URLs and file names, so they are restricted to a safe alphabet
 # (IDENTIFIER_PATTERN is also what URL routes accept as an id).
 IDENTIFIER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
-identifier_validator = RegexValidator(
-    rf"^{IDENTIFIER_PATTERN}\Z",
-    "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit.",
+IDENTIFIER_MESSAGE = (
+    "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit."
 )
+identifier_validator = RegexValidator(rf"^{IDENTIFIER_PATTERN}\Z", IDENTIFIER_MESSAGE)
 IDENTIFIER_MAX_LENGTH = 200
 
 TOKEN_CATEGORIES = (

@@ -4,6 +4,13 @@ import json
 
 from rest_framework import serializers
 
+
+def model_char_field(model, name: str, *, field_class=serializers.CharField, **kwargs):
+    """A serializer CharField limited as the model's field is: the limit lives in the
+    model, once, and a serializer that mirrors it cannot drift."""
+    return field_class(max_length=model._meta.get_field(name).max_length, **kwargs)
+
+
 # PostgreSQL jsonb rejects NUL characters, and no encoder accepts lone surrogates;
 # refuse both with a 400 instead of failing at the database.
 _FORBIDDEN_IN_JSON = ("\\u0000",)

@@ -7,7 +7,12 @@ primary keys in responses, nullable text fields.
 
 from rest_framework import serializers
 
-from autopack_site.api.fields import BlankIfNullCharField, SafeJSONObjectField, TokenCountField
+from autopack_site.api.fields import (
+    BlankIfNullCharField,
+    SafeJSONObjectField,
+    TokenCountField,
+    model_char_field,
+)
 from metrics.api.serializers import MAX_ATTEMPT, identifier_field
 from metrics.models import Phase, Run, Tier
 
@@ -26,9 +31,11 @@ class ExecutorRunCreateSerializer(serializers.Serializer):
         min_value=0, max_value=1_000_000, allow_null=True, required=False
     )
     goal_anchor = BlankIfNullCharField()
-    git_commit_sha = serializers.CharField(max_length=64, allow_null=True, required=False)
-    git_branch = serializers.CharField(max_length=255, allow_null=True, required=False)
-    model_mapping_hash = serializers.CharField(max_length=128, allow_null=True, required=False)
+    git_commit_sha = model_char_field(Run, "git_commit_sha", allow_null=True, required=False)
+    git_branch = model_char_field(Run, "git_branch", allow_null=True, required=False)
+    model_mapping_hash = model_char_field(
+        Run, "model_mapping_hash", allow_null=True, required=False
+    )
 
 
 def executor_run_fields(validated_run: dict) -> dict:
@@ -41,7 +48,7 @@ def executor_run_fields(validated_run: dict) -> dict:
 class ExecutorTierCreateSerializer(serializers.Serializer):
     tier_id = identifier_field()
     tier_index = serializers.IntegerField(min_value=0, max_value=1_000_000)
-    name = serializers.CharField(max_length=255, allow_blank=True)
+    name = model_char_field(Tier, "name", allow_blank=True)
     description = BlankIfNullCharField()
 
 
@@ -49,11 +56,11 @@ class ExecutorPhaseCreateSerializer(serializers.Serializer):
     phase_id = identifier_field()
     phase_index = serializers.IntegerField(min_value=0, max_value=1_000_000)
     tier_id = identifier_field()
-    name = serializers.CharField(max_length=255, allow_blank=True)
+    name = model_char_field(Phase, "name", allow_blank=True)
     description = BlankIfNullCharField()
-    task_category = BlankIfNullCharField(max_length=100)
-    complexity = BlankIfNullCharField(max_length=50)
-    builder_mode = BlankIfNullCharField(max_length=50)
+    task_category = model_char_field(Phase, "task_category", field_class=BlankIfNullCharField)
+    complexity = model_char_field(Phase, "complexity", field_class=BlankIfNullCharField)
+    builder_mode = model_char_field(Phase, "builder_mode", field_class=BlankIfNullCharField)
     scope = SafeJSONObjectField(allow_null=True, required=False)
 
     def validate_scope(self, value):

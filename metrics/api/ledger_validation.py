@@ -14,9 +14,16 @@ from rest_framework.exceptions import ValidationError
 
 from autopack_site.api.fields import TokenCountField
 from metrics.api.serializers import MAX_ATTEMPT, MAX_BATCH_ROWS
-from metrics.models import IDENTIFIER_MAX_LENGTH, TOKEN_CATEGORIES
+from metrics.models import (
+    IDENTIFIER_MAX_LENGTH,
+    IDENTIFIER_MESSAGE,
+    IDENTIFIER_PATTERN,
+    TOKEN_CATEGORIES,
+    PhaseMetrics,
+)
 
-_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+MODEL_MAX_LENGTH = PhaseMetrics._meta.get_field("model").max_length
 _INTEGER_STRING = re.compile(r"^\s*-?\d+\s*$")
 MAX_DURATION_SECONDS = 10**9
 REQUIRED = "This field is required."
@@ -66,7 +73,12 @@ def _clean_row(item) -> dict | None:
             return None
         row[name] = value
     model = item.get("model", "")
-    if type(model) is not str or len(model) > 100 or "\x00" in model or model != model.strip():
+    if (
+        type(model) is not str
+        or len(model) > MODEL_MAX_LENGTH
+        or "\x00" in model
+        or model != model.strip()
+    ):
         return None
     row["model"] = model
     duration = item.get("duration_seconds")
@@ -99,9 +111,7 @@ def _row(item) -> tuple[dict, dict]:
                 f"Ensure this field has no more than {IDENTIFIER_MAX_LENGTH} characters."
             ]
         elif not _IDENTIFIER.fullmatch(phase_id):
-            errors["phase_id"] = [
-                "Use letters, digits, '.', '_', ':' and '-' only, starting with a letter or digit."
-            ]
+            errors["phase_id"] = [IDENTIFIER_MESSAGE]
         else:
             row["phase_id"] = phase_id
 
@@ -121,8 +131,8 @@ def _row(item) -> tuple[dict, dict]:
             errors["model"] = [NOT_NULL]
         elif not isinstance(model, str):
             errors["model"] = ["Not a valid string."]
-        elif len(model.strip()) > 100:
-            errors["model"] = ["Ensure this field has no more than 100 characters."]
+        elif len(model.strip()) > MODEL_MAX_LENGTH:
+            errors["model"] = [f"Ensure this field has no more than {MODEL_MAX_LENGTH} characters."]
         elif "\x00" in model:
             errors["model"] = ["Null characters are not allowed."]
         else:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from autopack_site.api.fields import SafeJSONObjectField, TokenCountField
+from autopack_site.api.fields import SafeJSONObjectField, TokenCountField, model_char_field
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
     DashboardEvent,
@@ -149,9 +149,11 @@ class RunInputSerializer(serializers.Serializer):
     max_duration_minutes = serializers.IntegerField(min_value=0, max_value=1_000_000, default=120)
     failure_reason = serializers.CharField(allow_blank=True, default="")
     goal_anchor = serializers.CharField(allow_blank=True, default="")
-    git_commit_sha = serializers.CharField(max_length=64, allow_null=True, required=False)
-    git_branch = serializers.CharField(max_length=255, allow_null=True, required=False)
-    model_mapping_hash = serializers.CharField(max_length=128, allow_null=True, required=False)
+    git_commit_sha = model_char_field(Run, "git_commit_sha", allow_null=True, required=False)
+    git_branch = model_char_field(Run, "git_branch", allow_null=True, required=False)
+    model_mapping_hash = model_char_field(
+        Run, "model_mapping_hash", allow_null=True, required=False
+    )
     replay_of = serializers.PrimaryKeyRelatedField(
         queryset=Run.objects.all(), allow_null=True, required=False
     )
@@ -160,7 +162,7 @@ class RunInputSerializer(serializers.Serializer):
 class TierInputSerializer(serializers.Serializer):
     tier_id = identifier_field()
     tier_index = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
-    name = serializers.CharField(max_length=255, allow_blank=True, default="")
+    name = model_char_field(Tier, "name", allow_blank=True, default="")
     description = serializers.CharField(allow_blank=True, default="")
     state = serializers.ChoiceField(choices=Tier.State.choices, default=Tier.State.PENDING)
 
@@ -168,22 +170,16 @@ class TierInputSerializer(serializers.Serializer):
 class PhaseFieldsSerializer(serializers.Serializer):
     phase_id = identifier_field()
     phase_index = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
-    name = serializers.CharField(max_length=255, allow_blank=True, default="")
+    name = model_char_field(Phase, "name", allow_blank=True, default="")
     description = serializers.CharField(allow_blank=True, default="")
     state = serializers.ChoiceField(choices=Phase.State.choices, default=Phase.State.QUEUED)
-    task_category = serializers.CharField(max_length=100, allow_blank=True, default="")
-    complexity = serializers.CharField(max_length=50, allow_blank=True, default="")
-    builder_mode = serializers.CharField(max_length=50, allow_blank=True, default="")
+    task_category = model_char_field(Phase, "task_category", allow_blank=True, default="")
+    complexity = model_char_field(Phase, "complexity", allow_blank=True, default="")
+    builder_mode = model_char_field(Phase, "builder_mode", allow_blank=True, default="")
     scope = SafeJSONObjectField(default=dict)
     builder_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, default=0)
     auditor_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, default=0)
     last_failure_reason = serializers.CharField(allow_blank=True, default="")
-
-
-class PhaseInputSerializer(PhaseFieldsSerializer):
-    """A phase in an executor `/runs/start` body: names its tier by string id."""
-
-    tier_id = identifier_field()
 
 
 class NestedTierInputSerializer(TierInputSerializer):
@@ -203,11 +199,11 @@ class PhaseUpdateSerializer(serializers.Serializer):
     builder_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, required=False)
     auditor_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, required=False)
     last_failure_reason = serializers.CharField(allow_blank=True, required=False)
-    name = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    name = model_char_field(Phase, "name", allow_blank=True, required=False)
     description = serializers.CharField(allow_blank=True, required=False)
-    task_category = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    complexity = serializers.CharField(max_length=50, allow_blank=True, required=False)
-    builder_mode = serializers.CharField(max_length=50, allow_blank=True, required=False)
+    task_category = model_char_field(Phase, "task_category", allow_blank=True, required=False)
+    complexity = model_char_field(Phase, "complexity", allow_blank=True, required=False)
+    builder_mode = model_char_field(Phase, "builder_mode", allow_blank=True, required=False)
     scope = SafeJSONObjectField(required=False)
 
 
@@ -218,7 +214,7 @@ class LedgerRowInputSerializer(serializers.Serializer):
     second_opinion_tokens = TokenCountField()
     evidence_request_tokens = TokenCountField()
     base_tokens = TokenCountField()
-    model = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    model = model_char_field(PhaseMetrics, "model", allow_blank=True, required=False)
     duration_seconds = serializers.FloatField(
         min_value=0, max_value=10**9, allow_null=True, required=False
     )

@@ -407,3 +407,28 @@ def test_events_list_bad_filter_is_400(authed_client):
     event = DashboardEventFactory()
     response = authed_client.get(events_url(event.run_id), {"event_type": "BOGUS"})
     assert response.status_code == 400
+
+
+def test_serializer_text_limits_are_the_models():
+    from metrics.api import executor_serializers as es
+    from metrics.api import serializers as s
+    from metrics.models import Phase
+
+    mirrors = [
+        (s.RunInputSerializer, Run),
+        (es.ExecutorRunCreateSerializer, Run),
+        (s.TierInputSerializer, Tier),
+        (es.ExecutorTierCreateSerializer, Tier),
+        (s.PhaseFieldsSerializer, Phase),
+        (s.PhaseUpdateSerializer, Phase),
+        (es.ExecutorPhaseCreateSerializer, Phase),
+        (s.LedgerRowInputSerializer, PhaseMetrics),
+    ]
+    compared = 0
+    for serializer, model in mirrors:
+        limits = {f.name: f.max_length for f in model._meta.fields if f.max_length}
+        for name, field in serializer().fields.items():
+            if getattr(field, "max_length", None) and name in limits:
+                assert field.max_length == limits[name], (serializer.__name__, name)
+                compared += 1
+    assert compared >= 20
