@@ -173,7 +173,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
-    # Serve Swagger UI from our own static files: no CDN at run time.
     "ENUM_NAME_OVERRIDES": {
         "RunStateEnum": "metrics.models.Run.State",
         "TierStateEnum": "metrics.models.Tier.State",
@@ -181,6 +180,7 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "metrics.models.DashboardEvent.EventType",
         "ExecutorRunStatusEnum": ["COMPLETE", "FAILED", "RUNNING", "QUEUED"],
     },
+    # Serve Swagger UI from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

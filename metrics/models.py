@@ -42,9 +42,6 @@ class RunQuerySet(models.QuerySet):
     def terminal(self):
         return self.filter(state__in=Run.State.terminal())
 
-    def failed(self):
-        return self.filter(state__in=Run.State.failed())
-
     def with_failures(self):
         """Runs in a failed state or with at least one FAILED phase."""
         failed_phase = Phase.objects.filter(run=models.OuterRef("pk"), state=Phase.State.FAILED)

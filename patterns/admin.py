@@ -14,7 +14,7 @@ from patterns.selectors import merge_suggestions
 from patterns.services import (
     patterns_answer_suggestion,
     patterns_mark_distinct,
-    patterns_merge,
+    patterns_merge_into_most_frequent,
     patterns_unmark_distinct,
     patterns_unmerge,
 )
@@ -120,18 +120,8 @@ class PatternAdmin(admin.ModelAdmin):
 
     @admin.action(description="Merge selected patterns into the most frequent one")
     def merge_into_most_frequent(self, request, queryset):
-        chosen = list(queryset.order_by("-occurrences", "created_at", "id"))
-        if len(chosen) < 2:
-            self.message_user(request, "Select at least two patterns to merge.", messages.ERROR)
-            return
-        target = next((pattern for pattern in chosen if pattern.merged_into_id is None), None)
-        if target is None:
-            self.message_user(
-                request, "Every selected pattern is already merged elsewhere.", messages.ERROR
-            )
-            return
         try:
-            merged = patterns_merge(target=target, sources=chosen)
+            target, merged = patterns_merge_into_most_frequent(patterns=list(queryset))
         except ValidationError as error:
             self.message_user(request, "; ".join(error.messages), messages.ERROR)
             return

@@ -82,7 +82,8 @@ def load_errors(directory: Path | None = None) -> dict[str, str]:
 
 
 def reload() -> None:
-    """Forget loaded detectors (after the command wrote new ones)."""
+    """Forget loaded detectors: the next lookup reads the directory again (after
+    `services.pattern_code_generate` wrote new ones, and in tests)."""
     _load.cache_clear()
 
 

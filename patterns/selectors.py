@@ -1,15 +1,18 @@
-"""Reads for pattern mining: the failure messages to mine, one per failure; merge
-suggestions among the stored patterns."""
+"""Reads for pattern mining: the failure messages to mine, one per failure; the
+patterns a message matches; merge suggestions among the stored patterns."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict
 
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from metrics.models import DashboardEvent, Phase, Run
+from patterns import registry
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
 from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, pattern_text, suggest_merges
@@ -119,3 +122,50 @@ def merge_suggestions(
     return suggest_merges(
         texts, min_score=min_score, limit=limit, declined=declined, involving=involving
     )
+
+
+class PatternMatch(TypedDict):
+    pattern_id: str
+    kind: str | None  # None: a detector whose pattern is not stored (any more)
+    status: str | None
+    matched_by: list[str]  # "detector", "regex", in the order found
+
+
+def pattern_matches(message: str, context: dict | None = None) -> list[PatternMatch]:
+    """The patterns a failure message matches, by generated detector and by stored
+    regex, sorted by id. A merged pattern's match (by its regex or its old detector)
+    counts for the pattern it was merged into."""
+    rows = list(
+        Pattern.objects.select_related("merged_into").only(
+            "pattern_id",
+            "regex",
+            "kind",
+            "status",
+            "merged_into__pattern_id",
+            "merged_into__kind",
+            "merged_into__status",
+        )
+    )
+    owner_of = {pattern.pattern_id: (pattern.merged_into or pattern).pattern_id for pattern in rows}
+    stored = {pattern.pattern_id: pattern for pattern in rows if pattern.merged_into is None}
+    matched: dict[str, list[str]] = {}
+
+    def found(pattern_id: str, source: str) -> None:
+        sources = matched.setdefault(owner_of.get(pattern_id, pattern_id), [])
+        if source not in sources:
+            sources.append(source)
+
+    for pattern_id in registry.detect_all(message, context):
+        found(pattern_id, "detector")
+    for pattern in rows:
+        if re.search(pattern.regex, message):
+            found(pattern.pattern_id, "regex")
+    return [
+        PatternMatch(
+            pattern_id=pattern_id,
+            kind=stored[pattern_id].kind if pattern_id in stored else None,
+            status=stored[pattern_id].status if pattern_id in stored else None,
+            matched_by=sources,
+        )
+        for pattern_id, sources in sorted(matched.items())
+    ]

@@ -1,14 +1,17 @@
-"""Writes for pattern mining: keep the Pattern table in step with what was mined."""
+"""Writes for pattern mining: keep the Pattern table in step with what was mined,
+merge and mark patterns as people decide, and generate detectors for the top ones."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from patterns import codegen, registry
 from patterns.mining import MinedPattern
 from patterns.models import Pattern
 
@@ -94,6 +97,20 @@ def patterns_merge(*, target: Pattern, sources: Sequence[Pattern]) -> int:
     return len(source_pks)
 
 
+def patterns_merge_into_most_frequent(*, patterns: Sequence[Pattern]) -> tuple[Pattern, int]:
+    """Merge `patterns` into the most frequent of them not merged elsewhere (ties: the
+    oldest). Returns the target and how many patterns were merged."""
+    chosen = sorted(
+        patterns, key=lambda pattern: (-pattern.occurrences, pattern.created_at, pattern.pk)
+    )
+    if len(chosen) < 2:
+        raise ValidationError("Select at least two patterns to merge.")
+    target = next((pattern for pattern in chosen if pattern.merged_into_id is None), None)
+    if target is None:
+        raise ValidationError("Every selected pattern is already merged elsewhere.")
+    return target, patterns_merge(target=target, sources=chosen)
+
+
 @transaction.atomic
 def patterns_unmerge(*, patterns: Sequence[Pattern]) -> int:
     """Undo merges: these patterns are their own again from the next mining run."""
@@ -174,3 +191,48 @@ def patterns_answer_suggestion(*, source: Pattern, target: Pattern, same_cause: 
                 }
             )
     patterns_merge(target=target, sources=[source])
+
+
+# A generated test checks that the detector ignores other patterns' samples: a few of
+# each, up to a bound that keeps the test file readable.
+MUST_NOT_MATCH_PER_PATTERN = 3
+MUST_NOT_MATCH_MAX = 60
+
+
+def pattern_code_generate(
+    *,
+    mined: Sequence[MinedPattern],
+    top: Sequence[MinedPattern],
+    total: int,
+    output_dir: Path,
+    tests_dir: Path,
+    backlog_dir: Path,
+    dry_run: bool = False,
+) -> list[tuple[Path, str]]:
+    """Write a detector, its tests and a backlog entry for each of `top`; return each
+    file with its status (created, updated, unchanged, taken over; with dry_run what
+    would happen). Every file is checked before any is written, so a bad one
+    (codegen.GenerationError) leaves all of them unwritten."""
+    files: list[codegen.GeneratedFile] = []
+    for pattern in top:
+        excluded = {pattern.pattern_id, *pattern.overlaps}
+        must_not_match = [
+            sample
+            for other in mined
+            if other.pattern_id not in excluded
+            for sample in other.samples[:MUST_NOT_MATCH_PER_PATTERN]
+        ]
+        files += codegen.detector_files(
+            pattern,
+            output_dir=output_dir,
+            tests_dir=tests_dir,
+            backlog_dir=backlog_dir,
+            total=total,
+            must_not_match=must_not_match[:MUST_NOT_MATCH_MAX],
+        )
+    for file in files:
+        codegen.check_generated(file)
+    statuses = [(file.path, codegen.write_generated(file, dry_run=dry_run)) for file in files]
+    if not dry_run:
+        registry.reload()  # this process matches with the detectors just written
+    return statuses

@@ -40,12 +40,28 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
     default_limit = 100
     max_limit = MAX_PAGE_LIMIT
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def read_page_request(self, request) -> tuple[int, int]:
+        """(limit, offset) of the page asked for, or a 400 naming the bound."""
+        self.request = request
         self.limit, self.offset = parse_limit_offset(
             request.query_params, default_limit=self.default_limit, max_limit=self.max_limit
         )
+        return self.limit, self.offset
+
+    def page_links(self, count: int) -> dict:
+        """limit, offset, next and previous for a page of `count` results counted
+        elsewhere (an aggregate query that also gave the totals)."""
+        self.count = count
+        return {
+            "limit": self.limit,
+            "offset": self.offset,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+        }
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.read_page_request(request)
         self.count = self.get_count(queryset)
-        self.request = request
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:

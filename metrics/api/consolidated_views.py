@@ -1,21 +1,20 @@
 """Consolidated token metrics (per run) and the cross-run daily view."""
 
-from datetime import UTC
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from autopack_site import kill_switches
-from autopack_site.api.pagination import MAX_PAGE_LIMIT, parse_limit_offset
+from autopack_site.api.pagination import MAX_PAGE_LIMIT, StrictLimitOffsetPagination
 from metrics import selectors
-from metrics.models import TOKEN_CATEGORIES
+from metrics.models import IDENTIFIER_MAX_LENGTH
 
-CONSOLIDATED_DEFAULT_LIMIT = 1000
+
+class ConsolidatedPagination(StrictLimitOffsetPagination):
+    default_limit = 1000
 
 
 class TokenTotalsSerializer(serializers.Serializer):
@@ -54,7 +53,11 @@ class ConsolidatedMetricsView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("limit", int, description=f"1…{MAX_PAGE_LIMIT} (default 1000)"),
+            OpenApiParameter(
+                "limit",
+                int,
+                description=f"1…{MAX_PAGE_LIMIT} (default {ConsolidatedPagination.default_limit})",
+            ),
             OpenApiParameter("offset", int, description="≥ 0"),
         ],
         responses={
@@ -66,71 +69,19 @@ class ConsolidatedMetricsView(APIView):
     def get(self, request, run_id: str):
         # Order of checks: switch, then parameters, then the run.
         kill_switches.require(kill_switches.CONSOLIDATED_METRICS)
-        limit, offset = parse_limit_offset(
-            request.query_params, default_limit=CONSOLIDATED_DEFAULT_LIMIT, max_limit=MAX_PAGE_LIMIT
-        )
-        totals = selectors.consolidated_totals(run_id)
-        if totals is None:
+        paginator = ConsolidatedPagination()
+        limit, offset = paginator.read_page_request(request)
+        document = selectors.consolidated_metrics(run_id, limit=limit, offset=offset)
+        if document is None:
             raise NotFound(f"Run {run_id!r} not found.")
-        count = totals["raw_rows"]
-        rows = (
-            selectors.consolidated_page(run_id, limit=limit, offset=offset)
-            if offset < count
-            else []
-        )
-        url = request.build_absolute_uri()
-        next_url = (
-            replace_query_param(replace_query_param(url, "limit", limit), "offset", offset + limit)
-            if offset + limit < count
-            else None
-        )
-        previous_url = None
-        if offset > 0:
-            previous_url = replace_query_param(url, "limit", limit)
-            previous_url = (
-                replace_query_param(previous_url, "offset", max(offset - limit, 0))
-                if offset - limit > 0
-                else remove_query_param(previous_url, "offset")
-            )
-        document = {
-            "run_id": run_id,
-            "totals": {name: totals[name] for name in (*TOKEN_CATEGORIES, "total_tokens")},
-            "total_phases": totals["total_phases"],
-            "completed_phases": totals["completed_phases"],
-            "failed_phases": totals["failed_phases"],
-            "phases_with_metrics": totals["phases_with_metrics"],
-            "rolled_up_rows": totals["rolled_up_rows"],
-            "count": count,
-            "limit": limit,
-            "offset": offset,
-            "next": next_url,
-            "previous": previous_url,
-            "results": [_row_document(row) for row in rows],
-        }
-        return Response(document)
-
-
-def _row_document(row: dict) -> dict:
-    """Shape one page row as ConsolidatedRowSerializer documents it.
-
-    Built directly: a DRF serializer costs ~30 us a row, which alone would spend
-    the latency budget on a 1,000-row page.
-    """
-    created_at = row["created_at"].astimezone(UTC).isoformat()
-    return {
-        "phase_id": row["phase_key"],
-        "attempt": row["attempt"],
-        **{name: row[name] for name in TOKEN_CATEGORIES},
-        "total_tokens": row["total_tokens"],
-        "model": row["model"],
-        "created_at": created_at.replace("+00:00", "Z"),
-    }
+        results = document.pop("results")
+        return Response({**document, **paginator.page_links(document["count"]), "results": results})
 
 
 class DailyQuerySerializer(serializers.Serializer):
     # "from" is a Python keyword: declared below under its query-string name.
     to = serializers.DateField(required=False)
-    run_id = serializers.CharField(required=False, max_length=200)
+    run_id = serializers.CharField(required=False, max_length=IDENTIFIER_MAX_LENGTH)
 
     def get_fields(self):
         fields = super().get_fields()

@@ -231,10 +231,11 @@ def test_daily_bad_dates_are_400(authed_client, params, field):
 
 def test_page_rows_are_shaped_exactly_as_the_serializer_documents(ledger_run):
     from metrics import selectors
-    from metrics.api.consolidated_views import ConsolidatedRowSerializer, _row_document
+    from metrics.api.consolidated_views import ConsolidatedRowSerializer
 
     rows = selectors.consolidated_page(ledger_run.id, limit=10, offset=0)
-    assert [_row_document(row) for row in rows] == ConsolidatedRowSerializer(rows, many=True).data
+    shaped = [selectors.consolidated_row_document(row) for row in rows]
+    assert shaped == ConsolidatedRowSerializer(rows, many=True).data
 
 
 def test_prepared_totals_answer_for_each_run_after_compiling_once(ledger_run):

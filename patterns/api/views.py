@@ -1,18 +1,15 @@
 """Patterns API: the stored patterns, which of them a failure message matches, and
 which pairs may be one cause worded differently."""
 
-import re
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patterns import registry
 from patterns.api import serializers as s
 from patterns.api.filters import PatternFilter
 from patterns.models import Pattern
-from patterns.selectors import merge_suggestions
+from patterns.selectors import merge_suggestions, pattern_matches
 from patterns.services import patterns_answer_suggestion
 
 
@@ -32,45 +29,7 @@ class PatternMatchView(APIView):
     def post(self, request):
         body = s.MatchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        message, context = body.validated_data["message"], body.validated_data["context"]
-        rows = list(
-            Pattern.objects.select_related("merged_into").only(
-                "pattern_id",
-                "regex",
-                "kind",
-                "status",
-                "merged_into__pattern_id",
-                "merged_into__kind",
-                "merged_into__status",
-            )
-        )
-        # A merged pattern's match (by regex or by its old detector) counts for the
-        # pattern it was merged into.
-        owner_of = {
-            pattern.pattern_id: (pattern.merged_into or pattern).pattern_id for pattern in rows
-        }
-        stored = {pattern.pattern_id: pattern for pattern in rows if pattern.merged_into is None}
-        matched: dict[str, list[str]] = {}
-
-        def found(pattern_id: str, source: str) -> None:
-            sources = matched.setdefault(owner_of.get(pattern_id, pattern_id), [])
-            if source not in sources:
-                sources.append(source)
-
-        for pattern_id in registry.detect_all(message, context):
-            found(pattern_id, "detector")
-        for pattern in rows:
-            if re.search(pattern.regex, message):
-                found(pattern.pattern_id, "regex")
-        matches = [
-            {
-                "pattern_id": pattern_id,
-                "kind": stored[pattern_id].kind if pattern_id in stored else None,
-                "status": stored[pattern_id].status if pattern_id in stored else None,
-                "matched_by": sources,
-            }
-            for pattern_id, sources in sorted(matched.items())
-        ]
+        matches = pattern_matches(**body.validated_data)
         return Response(s.MatchResponseSerializer({"matches": matches}).data)
 
 

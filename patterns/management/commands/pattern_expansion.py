@@ -8,16 +8,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from autopack_site.dates import BoundError, parse_bound
 from patterns import codegen
 from patterns.input_files import InputFileError, read_failure_messages
 from patterns.mining import MinedPattern, mine
 from patterns.selectors import failure_messages, known_patterns, unknown_run_ids
-from patterns.services import patterns_sync
-
-MUST_NOT_MATCH_PER_PATTERN = 3
-MUST_NOT_MATCH_MAX = 60
+from patterns.services import pattern_code_generate, patterns_sync
 
 
 def _bound(value: str | None, *, end_of_day: bool) -> datetime | None:
@@ -118,18 +116,31 @@ class Command(BaseCommand):
 
         result = mine(messages, known)
         eligible = [p for p in result.patterns if p.count >= options["min_occurrences"]]
-        top = eligible[: options["top"]]
         notes.write(
             f"Mined {len(messages)} failure messages into {len(result.patterns)} "
             f"patterns; {len(eligible)} with at least {options['min_occurrences']} "
             f"occurrences."
         )
+        # Stored patterns and generated files land together: a file that fails its
+        # check leaves the table as it was, and a failed store writes no file.
+        counts, generated = None, []
+        try:
+            with transaction.atomic():
+                if not options["dry_run"] and not from_file:
+                    counts = patterns_sync(mined=eligible)
+                if options["generate_code"]:
+                    generated = pattern_code_generate(
+                        mined=result.patterns,
+                        top=eligible[: options["top"]],
+                        total=len(messages),
+                        output_dir=options["output_dir"],
+                        tests_dir=options["tests_dir"],
+                        backlog_dir=options["backlog_dir"],
+                        dry_run=options["dry_run"],
+                    )
+        except codegen.GenerationError as error:
+            raise CommandError(str(error)) from None
 
-        generated = (
-            self._generated_files(result.patterns, top, len(messages), options)
-            if options["generate_code"]
-            else []
-        )
         if options["json"]:
             # One write: Django's OutputWrapper ends every write with a newline, so
             # json.dump's many small writes would put each token on its own line.
@@ -144,46 +155,15 @@ class Command(BaseCommand):
             )
         else:
             self._table(eligible)
-
         if options["dry_run"]:
             notes.write("Dry run: nothing stored, no files written.")
-        elif not from_file:
-            counts = patterns_sync(mined=eligible)
+        elif counts is not None:
             notes.write(
                 f"Patterns stored: {counts['created']} created, {counts['updated']} updated."
             )
-        for file in generated:
-            status = codegen.write_generated(file, dry_run=options["dry_run"])
+        for path, status in generated:
             prefix = "would be " if options["dry_run"] and status in ("created", "updated") else ""
-            notes.write(f"{prefix}{status}: {file.path}")
-
-    def _generated_files(
-        self, patterns: list[MinedPattern], top: list[MinedPattern], total: int, options
-    ) -> list[codegen.GeneratedFile]:
-        files = []
-        for pattern in top:
-            excluded = {pattern.pattern_id, *pattern.overlaps}
-            must_not_match = [
-                sample
-                for other in patterns
-                if other.pattern_id not in excluded
-                for sample in other.samples[:MUST_NOT_MATCH_PER_PATTERN]
-            ]
-            files += codegen.detector_files(
-                pattern,
-                output_dir=options["output_dir"],
-                tests_dir=options["tests_dir"],
-                backlog_dir=options["backlog_dir"],
-                total=total,
-                must_not_match=must_not_match[:MUST_NOT_MATCH_MAX],
-            )
-        try:
-            # Check every file before writing any: a bad one leaves the others unwritten.
-            for file in files:
-                codegen.check_generated(file)
-        except codegen.GenerationError as error:
-            raise CommandError(str(error)) from None
-        return files
+            notes.write(f"{prefix}{status}: {path}")
 
     def _table(self, patterns: list[MinedPattern]) -> None:
         if not patterns:
