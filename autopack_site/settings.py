@@ -191,6 +191,14 @@ AUTOPACK_VERSION = env.str("AUTOPACK_VERSION", default="")
 # Ledger rows older than this many days are rolled up into daily summaries.
 AUTOPACK_METRICS_RETENTION_DAYS = env.int("AUTOPACK_METRICS_RETENTION_DAYS", default=30)
 
+# Replay campaigns: this server's base URL as executors reach it (and whose /health
+# must have Phase 6 on), the command that executes one run, and where reports go.
+AUTOPACK_API_URL = env.str("AUTOPACK_API_URL", default="http://127.0.0.1:8000")
+AUTOPACK_EXECUTOR_COMMAND = env.str("AUTOPACK_EXECUTOR_COMMAND", default="")
+AUTOPACK_REPLAY_RESULTS_DIR = Path(
+    env.str("AUTOPACK_REPLAY_RESULTS_DIR", default=str(BASE_DIR / "archive" / "replay_results"))
+)
+
 # Optional dependencies checked by /health/ready only when configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 QDRANT_HOST = env.str("QDRANT_HOST", default="")

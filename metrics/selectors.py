@@ -1,6 +1,6 @@
 """Reads from the run store that take more than one line."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date
 from decimal import Decimal
 from typing import TypedDict
@@ -38,6 +38,12 @@ from metrics.models import (
 def run_get(run_id: str) -> Run:
     """Return the run or raise Http404."""
     return get_object_or_404(Run, pk=run_id)
+
+
+def unknown_run_ids(run_ids: Sequence[str]) -> list[str]:
+    """The ids among `run_ids` that name no stored run, in the order given."""
+    stored = set(Run.objects.filter(pk__in=run_ids).values_list("pk", flat=True))
+    return [run_id for run_id in dict.fromkeys(run_ids) if run_id not in stored]
 
 
 def runs_with_tiers_and_phases() -> QuerySet[Run]:

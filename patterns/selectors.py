@@ -11,7 +11,7 @@ from typing import TypedDict
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
-from metrics.models import DashboardEvent, Phase, Run
+from metrics.models import DashboardEvent, Phase
 from patterns import registry
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
@@ -59,12 +59,6 @@ def failure_messages(
             FailureMessage(text=text, run_id=run_id, phase_id=phase_id or "", created_at=moment)
         )
     return messages
-
-
-def unknown_run_ids(run_ids: Sequence[str]) -> list[str]:
-    """The ids among `run_ids` that name no stored run, in the order given."""
-    stored = set(Run.objects.filter(id__in=run_ids).values_list("id", flat=True))
-    return [run_id for run_id in dict.fromkeys(run_ids) if run_id not in stored]
 
 
 def known_patterns() -> list[KnownPattern]:

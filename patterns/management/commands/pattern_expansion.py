@@ -11,10 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from autopack_site.dates import BoundError, parse_bound
+from metrics.selectors import unknown_run_ids
 from patterns import codegen
 from patterns.input_files import InputFileError, read_failure_messages
 from patterns.mining import MinedPattern, mine
-from patterns.selectors import failure_messages, known_patterns, unknown_run_ids
+from patterns.selectors import failure_messages, known_patterns
 from patterns.services import pattern_code_generate, patterns_sync
 
 

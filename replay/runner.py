@@ -1,0 +1,134 @@
+"""The in-process pool: runs a campaign's attempts in threads, at most `batch_size`
+at once, for the embedded default (no broker). The command waits on it.
+
+Stopping (Ctrl-C, SIGTERM: `stop` is set) dispatches nothing more, kills the running
+executors and puts their attempts back in the queue for `--resume`. Cancelling (the
+campaign's status turns CANCELLED, from any process) kills them too and records
+them as cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import close_old_connections, connections
+
+from replay import services
+from replay.executors import LocalExecutor
+from replay.models import ReplayAttempt, ReplayCampaign
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int
+    running: int
+    recovered: int
+    failed: int
+    elapsed: float
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the pace so far; None before the first attempt finishes."""
+        return None if not self.done else self.elapsed / self.done * (self.total - self.done)
+
+
+def progress_of(campaign: ReplayCampaign, *, started: float) -> Progress:
+    counts = services.attempt_counts(campaign)
+    finished = sum(counts[status] for status in ReplayAttempt.Status.finished())
+    return Progress(
+        total=sum(counts.values()),
+        done=finished,
+        running=counts[ReplayAttempt.Status.RUNNING],
+        recovered=counts[ReplayAttempt.Status.SUCCEEDED],
+        failed=finished - counts[ReplayAttempt.Status.SUCCEEDED],
+        elapsed=time.monotonic() - started,
+    )
+
+
+class _Run:
+    def __init__(self, campaign: ReplayCampaign, executor: LocalExecutor, stop: threading.Event):
+        self.campaign = campaign
+        self.executor = executor
+        self.stop = stop
+        self.cancelled = threading.Event()
+        self.kill = threading.Event()
+
+    def execute(self, attempt_id: int) -> None:
+        """One attempt, in a pool thread (with its own database connection)."""
+        try:
+            attempt = services.attempt_claim(attempt_id=attempt_id)
+            if attempt is None:
+                return
+            outcome = self.executor.run(
+                attempt.replay_run_id,
+                timeout=self.campaign.timeout_seconds,
+                log_path=Path(attempt.log_path),
+                should_stop=self.kill.is_set,
+            )
+            if outcome.cancelled and not self.cancelled.is_set():
+                # Interrupted, not cancelled: back in the queue for --resume.
+                services.attempts_requeue(attempts=[attempt])
+                return
+            services.attempt_finish(attempt=attempt, outcome=outcome)
+        except Exception as error:
+            logger.exception("replay attempt %s broke", attempt_id)
+            services.attempt_error(attempt_id=attempt_id, reason=f"{type(error).__name__}: {error}")
+        finally:
+            connections.close_all()
+
+
+def campaign_run(
+    *,
+    campaign: ReplayCampaign,
+    executor: LocalExecutor,
+    stop: threading.Event | None = None,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+    expand_patterns: bool = False,
+) -> ReplayCampaign:
+    """Run the campaign's queued attempts until none is left, it is cancelled, or
+    `stop` is set; then (unless stopped) finish it. Returns it as stored."""
+    stop = stop or threading.Event()
+    run = _Run(campaign, executor, stop)
+    queued = list(
+        campaign.attempts.filter(
+            status__in=[ReplayAttempt.Status.QUEUED, ReplayAttempt.Status.DISPATCHED]
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    running: dict[Future, int] = {}
+    started = time.monotonic()
+    beat = started
+    with ThreadPoolExecutor(max_workers=campaign.batch_size, thread_name_prefix="replay") as pool:
+        while queued or running:
+            while queued and len(running) < campaign.batch_size and not run.kill.is_set():
+                attempt_id = queued.pop(0)
+                running[pool.submit(run.execute, attempt_id)] = attempt_id
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                running.pop(future)
+            close_old_connections()
+            status = ReplayCampaign.objects.values_list("status", flat=True).get(pk=campaign.pk)
+            if status == ReplayCampaign.Status.CANCELLED:
+                run.cancelled.set()
+            if run.cancelled.is_set() or stop.is_set():
+                run.kill.set()
+                queued.clear()
+            if time.monotonic() - beat >= services.HEARTBEAT_SECONDS:
+                services.attempts_heartbeat(attempt_ids=list(running.values()))
+                beat = time.monotonic()
+            on_progress(progress_of(campaign, started=started))
+    if not stop.is_set():
+        services.campaign_finish_if_done(campaign=campaign, expand_patterns=expand_patterns)
+    campaign.refresh_from_db()
+    return campaign

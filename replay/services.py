@@ -1,0 +1,502 @@
+"""Writes for replay campaigns: campaigns and their attempts, clones of the original
+runs, each attempt's outcome, and the reports.
+
+An attempt's life: QUEUED → (claim: clone if not cloned yet) RUNNING → finished
+(SUCCEEDED, FAILED, TIMED_OUT, ERROR, CANCELLED). Claiming is idempotent: an attempt
+that is not QUEUED or DISPATCHED is never started again, so a redelivered or
+repeated dispatch never starts a second executor for the same replay.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from rest_framework_api_key.models import APIKey
+
+from abtests.selectors import experiment_summary
+from abtests.services import ab_result_analyze, run_figures
+from metrics.models import IDENTIFIER_MAX_LENGTH, DashboardEvent, Phase, PhaseMetrics, Run, Tier
+from patterns.mining import mine
+from patterns.selectors import failure_messages, known_patterns, pattern_matches
+from replay import compare
+from replay.executors import ExecutorOutcome
+from replay.models import ReplayAttempt, ReplayCampaign
+
+_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+# What the clone copies from its original: how the run is to be executed.
+RUN_SETTINGS = (
+    "safety_profile",
+    "run_scope",
+    "token_cap",
+    "max_phases",
+    "max_duration_minutes",
+    "goal_anchor",
+    "git_commit_sha",
+    "git_branch",
+    "model_mapping_hash",
+)
+TIER_SETTINGS = ("tier_id", "tier_index", "name", "description")
+PHASE_SETTINGS = (
+    "phase_id",
+    "phase_index",
+    "name",
+    "description",
+    "task_category",
+    "complexity",
+    "builder_mode",
+    "scope",
+)
+REPLAY_FEATURE_FLAGS = {"phase6_metrics": True, "consolidated_metrics": True}
+UNFINISHED_REASON = "the executor ended without finishing the run"
+
+
+def _suffix(length: int = 4) -> str:
+    return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(length))
+
+
+def replay_run_id(original_id: str, *, now: datetime) -> str:
+    """`<original>-replay-<UTC yyyymmddThhmmss>-<4 random>`, the original cut so the
+    id stays within the identifier limit."""
+    tail = f"-replay-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{_suffix()}"
+    return original_id[: IDENTIFIER_MAX_LENGTH - len(tail)] + tail
+
+
+def campaign_id_for(*, now: datetime) -> str:
+    return f"replay-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{_suffix(6)}"
+
+
+@transaction.atomic
+def run_clone_for_replay(*, original: Run, now: datetime | None = None) -> Run:
+    """A fresh run with the original's settings, tiers and phases, states reset and
+    history cleared, marked as its replay with both Phase 6 features on."""
+    now = now or timezone.now()
+    clone = Run(
+        id=replay_run_id(original.pk, now=now),
+        state=Run.State.RUN_CREATED,
+        created_at=now,
+        replay_of=original,
+        feature_flags=dict(REPLAY_FEATURE_FLAGS),
+        **{field: getattr(original, field) for field in RUN_SETTINGS},
+    )
+    clone.full_clean(validate_unique=False)
+    clone.save(force_insert=True)
+    tiers = {
+        tier.pk: Tier(
+            run=clone,
+            state=Tier.State.PENDING,
+            created_at=now,
+            **{field: getattr(tier, field) for field in TIER_SETTINGS},
+        )
+        for tier in original.tiers.all()
+    }
+    Tier.objects.bulk_create(tiers.values())
+    Phase.objects.bulk_create(
+        Phase(
+            run=clone,
+            tier=tiers[phase.tier_id],
+            state=Phase.State.QUEUED,
+            created_at=now,
+            **{field: getattr(phase, field) for field in PHASE_SETTINGS},
+        )
+        for phase in original.phases.all()
+    )
+    return clone
+
+
+@transaction.atomic
+def replay_run_reset(*, run: Run) -> Run:
+    """Back to as cloned: an interrupted replay is executed again on the same clone
+    (never a second clone), so what the interrupted executor reported goes."""
+    PhaseMetrics.objects.filter(run=run).delete()
+    DashboardEvent.objects.filter(run=run).delete()
+    run.phases.update(
+        state=Phase.State.QUEUED,
+        builder_attempts=0,
+        auditor_attempts=0,
+        last_failure_reason="",
+        started_at=None,
+        completed_at=None,
+    )
+    run.tiers.update(state=Tier.State.PENDING)
+    run.state, run.started_at, run.completed_at, run.failure_reason = (
+        Run.State.RUN_CREATED,
+        None,
+        None,
+        "",
+    )
+    run.save(update_fields=["state", "started_at", "completed_at", "failure_reason", "updated_at"])
+    return run
+
+
+@transaction.atomic
+def replay_campaign_create(
+    *,
+    runs: Sequence[Run],
+    filters: dict,
+    executor: str,
+    batch_size: int,
+    timeout_seconds: int,
+    created_by: str = "",
+) -> ReplayCampaign:
+    """A PENDING campaign with one QUEUED attempt per run; nothing is cloned yet."""
+    campaign = ReplayCampaign(
+        id=campaign_id_for(now=timezone.now()),
+        filters=filters,
+        executor=executor,
+        batch_size=batch_size,
+        timeout_seconds=timeout_seconds,
+        created_by=created_by,
+    )
+    campaign.full_clean()
+    campaign.save(force_insert=True)
+    ReplayAttempt.objects.bulk_create(
+        ReplayAttempt(campaign=campaign, original_run=run) for run in runs
+    )
+    return campaign
+
+
+def results_dir() -> Path:
+    return Path(settings.AUTOPACK_REPLAY_RESULTS_DIR)
+
+
+def attempt_claim(*, attempt_id: int) -> ReplayAttempt | None:
+    """Start an attempt: lock it, clone its original unless cloned already, mark it
+    RUNNING. None when it must not start (already started or finished, or its
+    campaign cancelled): the idempotency every dispatch relies on."""
+    with transaction.atomic():
+        attempt = (
+            ReplayAttempt.objects.select_for_update(of=("self",))
+            .select_related("campaign", "original_run", "replay_run")
+            .get(pk=attempt_id)
+        )
+        campaign = attempt.campaign
+        if campaign.status == ReplayCampaign.Status.CANCELLED or attempt.status not in (
+            ReplayAttempt.Status.QUEUED,
+            ReplayAttempt.Status.DISPATCHED,
+        ):
+            return None
+        now = timezone.now()
+        if attempt.replay_run is None:
+            attempt.replay_run = run_clone_for_replay(original=attempt.original_run, now=now)
+        attempt.status, attempt.started_at = ReplayAttempt.Status.RUNNING, now
+        attempt.log_path = str(results_dir() / f"{attempt.replay_run_id}.log")
+        attempt.save(update_fields=["replay_run", "status", "started_at", "log_path", "updated_at"])
+        if campaign.status == ReplayCampaign.Status.PENDING:
+            ReplayCampaign.objects.filter(
+                pk=campaign.pk, status=ReplayCampaign.Status.PENDING
+            ).update(status=ReplayCampaign.Status.RUNNING, started_at=now, updated_at=now)
+    return attempt
+
+
+def _judge(outcome: ExecutorOutcome, run: Run) -> tuple[str, str]:
+    """The attempt's status and reason from what the executor did and left behind."""
+    if outcome.cancelled:
+        return ReplayAttempt.Status.CANCELLED, "cancelled while running"
+    if outcome.timed_out:
+        return ReplayAttempt.Status.TIMED_OUT, "the executor ran past the timeout and was killed"
+    if outcome.error:
+        return ReplayAttempt.Status.ERROR, outcome.error
+    if outcome.exit_code is not None and outcome.exit_code < 0:
+        return ReplayAttempt.Status.ERROR, f"the executor crashed (signal {-outcome.exit_code})"
+    if outcome.exit_code not in (0, None):
+        return ReplayAttempt.Status.FAILED, f"the executor exited with code {outcome.exit_code}"
+    if not run.is_terminal:
+        return ReplayAttempt.Status.ERROR, f"{UNFINISHED_REASON} (state {run.state})"
+    if run.state == Run.State.DONE_SUCCESS:
+        return ReplayAttempt.Status.SUCCEEDED, ""
+    return ReplayAttempt.Status.FAILED, f"the replay ended {run.state}"
+
+
+def attempt_finish(*, attempt: ReplayAttempt, outcome: ExecutorOutcome) -> ReplayAttempt:
+    """Record an attempt's outcome: its status and reason, a replay left unfinished
+    marked DONE_FAILED_ENVIRONMENT, the A/B pair (test id = campaign id) and the
+    comparison report."""
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = (
+            ReplayAttempt.objects.select_for_update(of=("self",))
+            .select_related("campaign", "original_run")
+            .get(pk=attempt.pk)
+        )
+        if attempt.status in ReplayAttempt.Status.finished():
+            return attempt
+        replay = Run.objects.select_for_update().get(pk=attempt.replay_run_id)
+        status, reason = _judge(outcome, replay)
+        if not replay.is_terminal:
+            replay.state = Run.State.DONE_FAILED_ENVIRONMENT
+            replay.failure_reason = reason
+            replay.completed_at = now
+            replay.save(update_fields=["state", "failure_reason", "completed_at", "updated_at"])
+        attempt.status, attempt.error, attempt.finished_at = status, reason, now
+        attempt.exit_code = outcome.exit_code
+        # A cancelled replay is not a result: no A/B pair, no comparison.
+        if status != ReplayAttempt.Status.CANCELLED:
+            attempt.report_path = str(_pair_record(attempt=attempt, replay=replay))
+        attempt.save(
+            update_fields=[
+                "status",
+                "error",
+                "finished_at",
+                "exit_code",
+                "report_path",
+                "updated_at",
+            ]
+        )
+    return attempt
+
+
+def _pair_record(*, attempt: ReplayAttempt, replay: Run) -> Path:
+    """The original/replay pair as an A/B result (strict validity from the runs' final
+    SHA and hash) and as a comparison report; returns the report's path."""
+    ab = ab_result_analyze(
+        test_id=attempt.campaign_id,
+        control_run_id=attempt.original_run_id,
+        treatment_run_id=replay.pk,
+        created_by=f"replay campaign {attempt.campaign_id}",
+    )
+    report = results_dir() / f"{replay.pk}_comparison.json"
+    compare.write_json_atomic(
+        report,
+        compare.run_comparison(
+            original=run_side(attempt.original_run),
+            replay=run_side(replay),
+            attempt_status=attempt.status,
+            attempt_error=attempt.error,
+            ab_valid=ab.is_valid,
+            ab_errors=ab.validity_errors,
+            patterns=replay_failure_patterns(replay),
+        ),
+    )
+    return report
+
+
+def run_side(run: Run) -> dict:
+    figures = run_figures(run)
+    return {
+        "run_id": run.pk,
+        "state": run.state,
+        "phases_complete": figures.complete,
+        "phases_failed": figures.failed,
+        "phases_total": figures.total,
+        "tokens": figures.tokens,
+        "duration_seconds": figures.duration_seconds,
+        "git_commit_sha": run.git_commit_sha,
+        "model_mapping_hash": run.model_mapping_hash,
+    }
+
+
+def replay_failure_patterns(run: Run) -> list[str]:
+    """Ids of the stored patterns the run's failures match (events and phase reasons)."""
+    found: set[str] = set()
+    for message in failure_messages(run_ids=[run.pk]):
+        found.update(match["pattern_id"] for match in pattern_matches(message.text))
+    return sorted(found)
+
+
+def attempt_counts(campaign: ReplayCampaign) -> dict[str, int]:
+    """Attempts per status, every status listed; counted in SQL, so never stale."""
+    counted = dict(campaign.attempts.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counted.get(status, 0) for status in ReplayAttempt.Status.values}
+
+
+def campaign_finish_if_done(*, campaign: ReplayCampaign, expand_patterns: bool = False) -> bool:
+    """Once no attempt is unfinished: the campaign's final status, finish time, the
+    revocation of its executors' keys, and the summary reports. True when finished."""
+    with transaction.atomic():
+        campaign = ReplayCampaign.objects.select_for_update().get(pk=campaign.pk)
+        counts = attempt_counts(campaign)
+        if any(counts[status] for status in ReplayAttempt.Status.unfinished()):
+            return False
+        if campaign.status != ReplayCampaign.Status.CANCELLED:
+            finished = sum(counts.values())
+            succeeded = counts[ReplayAttempt.Status.SUCCEEDED]
+            campaign.status = (
+                ReplayCampaign.Status.COMPLETED
+                if finished and succeeded == finished
+                else ReplayCampaign.Status.FAILED
+                if not succeeded
+                else ReplayCampaign.Status.PARTIAL
+            )
+        campaign.finished_at = campaign.finished_at or timezone.now()
+        campaign.save(update_fields=["status", "finished_at", "updated_at"])
+        campaign_keys_revoke(campaign=campaign)
+    campaign_reports_write(campaign=campaign, expand_patterns=expand_patterns)
+    return True
+
+
+def _key_name(campaign: ReplayCampaign) -> str:
+    return f"replay {campaign.pk}"[:50]
+
+
+def campaign_key_create(*, campaign: ReplayCampaign) -> str:
+    """A key for this campaign's executors, revoked when the campaign ends."""
+    _, key = APIKey.objects.create_key(name=_key_name(campaign))
+    return key
+
+
+def campaign_keys_revoke(*, campaign: ReplayCampaign) -> int:
+    return APIKey.objects.filter(name=_key_name(campaign), revoked=False).update(revoked=True)
+
+
+def campaign_reports_write(*, campaign: ReplayCampaign, expand_patterns: bool = False) -> Path:
+    """`<campaign>_summary.json` and `.md` from the attempts' comparison reports."""
+    comparisons = []
+    still_failing_ids = []
+    for attempt in campaign.attempts.exclude(report_path=""):
+        comparison = json.loads(Path(attempt.report_path).read_text(encoding="utf-8"))
+        comparisons.append(comparison)
+        if not comparison["recovered"]:
+            still_failing_ids.append(comparison["replay"]["run_id"])
+    expanded = patterns_of_failures(still_failing_ids) if expand_patterns else []
+    seconds = (
+        (campaign.finished_at - campaign.started_at).total_seconds()
+        if campaign.started_at and campaign.finished_at
+        else None
+    )
+    summary = compare.campaign_summary(
+        campaign={
+            "id": campaign.pk,
+            "status": campaign.status,
+            "executor": campaign.executor,
+            "filters": campaign.filters,
+            "batch_size": campaign.batch_size,
+            "timeout_seconds": campaign.timeout_seconds,
+            "created_by": campaign.created_by,
+            "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
+            "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+            "seconds": seconds,
+        },
+        attempts=attempt_counts(campaign),
+        comparisons=comparisons,
+        statistics=experiment_summary(campaign.pk).as_dict(),
+        expanded_patterns=expanded,
+    )
+    base = results_dir() / f"{campaign.pk}_summary"
+    compare.write_json_atomic(base.with_suffix(".json"), summary)
+    compare.write_atomic(base.with_suffix(".md"), compare.summary_markdown(summary))
+    return base.with_suffix(".json")
+
+
+def patterns_of_failures(run_ids: Sequence[str]) -> list[dict]:
+    """Pattern expansion over these runs' failures (stored patterns keep their ids)."""
+    if not run_ids:
+        return []
+    messages = failure_messages(run_ids=run_ids)
+    result = mine(messages, known_patterns())
+    return [
+        {"pattern_id": p.pattern_id, "kind": p.kind, "template": p.template, "count": p.count}
+        for p in result.patterns
+    ]
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: ReplayCampaign) -> int:
+    """Cancel: queued attempts never start; running ones are killed by whoever runs
+    them (they watch the status). Returns how many queued attempts were cancelled."""
+    now = timezone.now()
+    campaign = ReplayCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.is_finished:
+        return 0
+    campaign.status = ReplayCampaign.Status.CANCELLED
+    campaign.save(update_fields=["status", "updated_at"])
+    return campaign.attempts.filter(
+        status__in=[ReplayAttempt.Status.QUEUED, ReplayAttempt.Status.DISPATCHED]
+    ).update(
+        status=ReplayAttempt.Status.CANCELLED,
+        error="campaign cancelled before it started",
+        finished_at=now,
+        updated_at=now,
+    )
+
+
+@transaction.atomic
+def attempts_requeue(*, attempts: Sequence[ReplayAttempt]) -> None:
+    """Back to QUEUED, each replay reset to as cloned (an interrupted executor's
+    reports go): the next dispatch runs it again on the same clone."""
+    for attempt in attempts:
+        if attempt.replay_run_id is not None:
+            replay_run_reset(run=Run.objects.get(pk=attempt.replay_run_id))
+    ReplayAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).update(
+        status=ReplayAttempt.Status.QUEUED,
+        started_at=None,
+        finished_at=None,
+        error="",
+        exit_code=None,
+        report_path="",
+        updated_at=timezone.now(),
+    )
+
+
+def attempt_error(*, attempt_id: int, reason: str) -> None:
+    """The attempt broke outside its executor (bookkeeping, a crash in its worker): it
+    is ERROR with the reason, and its replay, if unfinished, DONE_FAILED_ENVIRONMENT."""
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = ReplayAttempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.status in ReplayAttempt.Status.finished():
+            return
+        Run.objects.filter(pk=attempt.replay_run_id).exclude(state__in=Run.State.terminal()).update(
+            state=Run.State.DONE_FAILED_ENVIRONMENT,
+            failure_reason=reason,
+            completed_at=now,
+            updated_at=now,
+        )
+        attempt.status, attempt.error, attempt.finished_at = ReplayAttempt.Status.ERROR, reason, now
+        attempt.save(update_fields=["status", "error", "finished_at", "updated_at"])
+
+
+class CampaignBusy(Exception):
+    """The campaign is being run elsewhere right now."""
+
+
+# A runner touches its running attempts this often; an attempt untouched for much
+# longer has lost its runner (killed, or its machine gone).
+HEARTBEAT_SECONDS = 5
+STALE_AFTER = timedelta(seconds=30)
+
+
+def attempts_heartbeat(*, attempt_ids: Sequence[int]) -> None:
+    ReplayAttempt.objects.filter(pk__in=attempt_ids, status=ReplayAttempt.Status.RUNNING).update(
+        updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: ReplayCampaign) -> int:
+    """Ready an interrupted or cancelled campaign to run again: attempts whose runner
+    is gone (RUNNING without a heartbeat) and cancelled ones go back to QUEUED, their
+    replay reset, never cloned again. Returns how many attempts will run. Refuses
+    (CampaignBusy) while another runner still beats for it."""
+    now = timezone.now()
+    campaign = ReplayCampaign.objects.select_for_update().get(pk=campaign.pk)
+    again = list(
+        campaign.attempts.select_for_update(of=("self",))
+        .filter(status__in=[ReplayAttempt.Status.RUNNING, ReplayAttempt.Status.CANCELLED])
+        .select_related("replay_run")
+    )
+    alive = [
+        attempt
+        for attempt in again
+        if attempt.status == ReplayAttempt.Status.RUNNING and attempt.updated_at > now - STALE_AFTER
+    ]
+    if alive:
+        raise CampaignBusy(
+            f"campaign {campaign.pk} is running elsewhere ({len(alive)} attempt(s) reported "
+            f"within {STALE_AFTER.seconds} s); cancel it or wait"
+        )
+    attempts_requeue(attempts=again)
+    campaign.status = (
+        ReplayCampaign.Status.RUNNING if campaign.started_at else ReplayCampaign.Status.PENDING
+    )
+    campaign.finished_at = None
+    campaign.save(update_fields=["status", "finished_at", "updated_at"])
+    return campaign.attempts.filter(status__in=ReplayAttempt.Status.unfinished()).count()

@@ -1,0 +1,251 @@
+"""Campaigns end to end: `replay_campaign` with real executor subprocesses that drive a
+live server of this project over HTTP (both databases)."""
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from io import StringIO
+from pathlib import Path
+
+import psutil
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from rest_framework_api_key.models import APIKey
+
+from abtests.models import ABTestResult
+from autopack_site.testing import BASE_DIR, database_url, subprocess_env
+from metrics.models import PhaseMetrics, Run
+from replay.models import ReplayAttempt, ReplayCampaign
+from replay.tests.factories import failed_run
+
+EXECUTORS = Path(__file__).resolve().parent / "executors"
+DRIVE = f"python {EXECUTORS / 'drive.py'} {{run_id}} {{api_url}}"
+
+
+@pytest.fixture
+def replay_settings(settings, live_server, phase6_on, tmp_path):
+    settings.AUTOPACK_API_URL = live_server.url
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path / "results"
+    return settings
+
+
+def replay(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("replay_campaign", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_a_campaign_replays_each_failed_run_compares_and_reports(replay_settings, tmp_path):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+    originals = [failed_run(f"orig-{n}") for n in range(3)]
+    out, err = replay("--json", "--batch-size", "2")
+    assert err.startswith("Campaign replay-")
+    document = json.loads(out)
+    campaign = ReplayCampaign.objects.get()
+    assert document["campaign"] == campaign.pk and document["status"] == "COMPLETED"
+    assert document["attempts"]["SUCCEEDED"] == 3
+    results = tmp_path / "results"
+    for original in originals:
+        attempt = campaign.attempts.get(original_run=original)
+        replay_run = attempt.replay_run
+        assert replay_run.replay_of_id == original.pk and replay_run.state == "DONE_SUCCESS"
+        assert PhaseMetrics.objects.filter(run=replay_run).count() == 3
+        assert attempt.exit_code == 0 and attempt.started_at and attempt.finished_at
+        assert "recovered=True" in Path(attempt.log_path).read_text(encoding="utf-8")
+        report = json.loads(Path(attempt.report_path).read_text(encoding="utf-8"))
+        assert report["recovered"] is True and report["ab_validity"] == {
+            "is_valid": True,
+            "errors": [],
+        }
+        assert report["original"]["state"] == original.state
+        assert report["deltas"]["phases_failed"] == -1
+        assert report["deltas"]["tokens"]["total_tokens"] == (
+            report["replay"]["tokens"]["total_tokens"]
+            - report["original"]["tokens"]["total_tokens"]
+        )
+        assert Path(attempt.report_path).parent == results
+    pairs = ABTestResult.objects.filter(test_id=campaign.pk)
+    assert pairs.count() == 3 and all(pair.is_valid for pair in pairs)
+    summary = json.loads((results / f"{campaign.pk}_summary.json").read_text(encoding="utf-8"))
+    assert summary["runs_replayed"] == 3 and summary["recovered"] == 3
+    assert summary["still_failing"] == [] and summary["ab_statistics"]["valid_pairs"] == 3
+    markdown = (results / f"{campaign.pk}_summary.md").read_text(encoding="utf-8")
+    assert f"# Replay campaign {campaign.pk}" in markdown and "recovered: 3 (100%)" in markdown
+    # The key made for the executors is revoked once the campaign ends.
+    assert APIKey.objects.get(name=f"replay {campaign.pk}").revoked
+
+
+def test_each_misbehaving_executor_fails_only_its_own_attempt(replay_settings, tmp_path):
+    pids = tmp_path / "pids"
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = (
+        f"python {EXECUTORS / 'misbehave.py'} {{run_id}} {{api_url}} {pids}"
+    )
+    for how in ("ok", "exit3", "hang", "abort", "idle"):
+        failed_run(f"{how}-run")
+    replay("--batch-size", "5", "--timeout", "3")
+    campaign = ReplayCampaign.objects.get()
+    attempts = {a.original_run_id: a for a in campaign.attempts.select_related("replay_run")}
+    expected = {
+        "ok-run": ("SUCCEEDED", ""),
+        "exit3-run": ("FAILED", "exited with code 3"),
+        "hang-run": ("TIMED_OUT", "past the timeout"),
+        "abort-run": ("ERROR", "crashed (signal"),
+        "idle-run": ("ERROR", "without finishing the run (state RUN_CREATED)"),
+    }
+    for run_id, (status, reason) in expected.items():
+        attempt = attempts[run_id]
+        assert attempt.status == status and reason in attempt.error, run_id
+        if status != "SUCCEEDED":
+            assert attempt.replay_run.state == "DONE_FAILED_ENVIRONMENT"
+            assert attempt.replay_run.failure_reason == attempt.error
+    assert campaign.status == ReplayCampaign.Status.PARTIAL
+    # The timeout killed the hanging executor and its child.
+    (hang_pids,) = list(pids.iterdir())
+    for pid in map(int, hang_pids.read_text(encoding="utf-8").split()):
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+def test_no_more_than_batch_size_executors_run_at_once(replay_settings, tmp_path, monkeypatch):
+    record = tmp_path / "record.txt"
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + f" 1.0 {record}"
+    monkeypatch.setenv("DRIVE_DELAY", "0.6")
+    for n in range(5):
+        failed_run(f"bound-{n}")
+    replay("--batch-size", "2")
+    events = sorted(
+        (float(moment), +1 if what == "start" else -1)
+        for what, _, moment in (
+            line.split() for line in record.read_text(encoding="utf-8").splitlines()
+        )
+    )
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    assert peak == 2 and len(events) == 10
+
+
+def _counts(results: Path) -> tuple:
+    files = sorted(results.rglob("*")) if results.exists() else []
+    return (
+        Run.objects.count(),
+        ReplayCampaign.objects.count(),
+        ReplayAttempt.objects.count(),
+        APIKey.objects.count(),
+        files,
+    )
+
+
+def test_a_dry_run_lists_the_selection_and_writes_nothing(replay_settings, tmp_path):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE
+    failed_run("dry-1")
+    failed_run("dry-2")
+    before = _counts(tmp_path / "results")
+    out, _ = replay("--dry-run")
+    assert "Would replay 2 run(s)" in out and "dry-1" in out and "1 failed phase(s)" in out
+    rows = json.loads(replay("--dry-run", "--json")[0])["runs"]
+    assert [row["run_id"] for row in rows] == ["dry-1", "dry-2"]
+    assert _counts(tmp_path / "results") == before
+
+
+def test_refusals_name_the_problem_and_clone_nothing(replay_settings, monkeypatch):
+    failed_run("refused")
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = ""
+    with pytest.raises(CommandError, match="AUTOPACK_EXECUTOR_COMMAND is not set"):
+        replay()
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE
+    monkeypatch.delenv("AUTOPACK_ENABLE_PHASE6_METRICS")
+    with pytest.raises(CommandError, match="AUTOPACK_ENABLE_PHASE6_METRICS"):
+        replay()
+    with pytest.raises(CommandError, match="no such run: ghost"):
+        replay("--run-id", "ghost")
+    with pytest.raises(CommandError, match=r"unknown run state 'BROKEN'.*DONE_FAILED_ENVIRONMENT"):
+        replay("--state", "BROKEN")
+    assert replay("--state", "DONE_SUCCESS")[0].strip() == "No runs match; nothing to replay."
+    assert not ReplayCampaign.objects.exists()
+    assert not Run.objects.filter(replay_of__isnull=False).exists()
+
+
+def test_sigterm_leaves_a_campaign_that_resume_finishes_without_cloning_twice(
+    replay_settings, live_server, tmp_path, monkeypatch
+):
+    originals = [failed_run(f"term-{n}") for n in range(3)]
+    env = subprocess_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        AUTOPACK_API_URL=live_server.url,
+        AUTOPACK_EXECUTOR_COMMAND=DRIVE + " 1.0",
+        AUTOPACK_REPLAY_RESULTS_DIR=str(tmp_path / "results"),
+        DRIVE_DELAY="60",
+    )
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "replay_campaign", "--batch-size", "2"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while ReplayAttempt.objects.filter(status="RUNNING").count() < 2:
+            assert time.monotonic() < deadline and command.poll() is None, command.stderr
+            time.sleep(0.2)
+        command.send_signal(signal.SIGTERM)
+        _, stderr = command.communicate(timeout=30)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    assert command.returncode == 130 and "--resume" in stderr
+    campaign = ReplayCampaign.objects.get()
+    attempts = list(campaign.attempts.order_by("pk"))
+    assert [a.status for a in attempts] == ["QUEUED"] * 3
+    clones = {a.original_run_id: a.replay_run_id for a in attempts if a.replay_run_id}
+    assert len(clones) == 2 and Run.objects.filter(replay_of__isnull=False).count() == 2
+
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+    monkeypatch.setenv("DRIVE_DELAY", "0")
+    replay("--resume", campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == ReplayCampaign.Status.COMPLETED
+    assert Run.objects.filter(replay_of__isnull=False).count() == len(originals)
+    for attempt in campaign.attempts.all():
+        assert attempt.status == "SUCCEEDED"
+        if attempt.original_run_id in clones:
+            assert attempt.replay_run_id == clones[attempt.original_run_id]
+
+
+def test_cancel_kills_running_attempts_from_another_process(replay_settings, monkeypatch):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+    monkeypatch.setenv("DRIVE_DELAY", "60")
+    failed_run("cancel-1")
+    failed_run("cancel-2")
+    outcome = {}
+
+    def run_campaign():
+        try:
+            outcome["out"] = replay("--batch-size", "1")
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    # The campaign runs in a thread here; the cancel comes from this thread, as
+    # from another process: through the database.
+    worker = threading.Thread(target=run_campaign)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not ReplayAttempt.objects.filter(status="RUNNING").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    campaign = ReplayCampaign.objects.get()
+    call_command("replay_campaign", "--cancel", campaign.pk, stdout=StringIO())
+    worker.join(timeout=30)
+    assert not worker.is_alive() and "error" not in outcome
+    campaign.refresh_from_db()
+    assert campaign.status == ReplayCampaign.Status.CANCELLED and campaign.finished_at
+    assert sorted(campaign.attempts.values_list("status", flat=True)) == ["CANCELLED"] * 2
+    assert not ABTestResult.objects.filter(test_id=campaign.pk).exists()
