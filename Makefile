@@ -21,6 +21,7 @@ demo: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_ab_results
 	DJANGO_DEBUG=1 $(BIN)/python manage.py pattern_expansion
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_replays
 	@echo "API key for the demo (send as X-API-Key):"
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py create_api_key demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000

@@ -5,6 +5,8 @@ provide (a secret, plain-HTTP requests) is relaxed here.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-" + "k3y" * 20)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
@@ -19,4 +21,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, as in production, not Django's shared in-memory database: threads
     # (a live server, replay dispatch) then get their own connections with WAL and
     # the busy timeout instead of shared-cache table locks.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}  # noqa: F405
+    # One file per test process, so two suites at once never share (or delete) it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"autopack_test_{os.getpid()}.sqlite3")
+    }

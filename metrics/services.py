@@ -91,6 +91,31 @@ def run_create(
     return run
 
 
+EXPERIMENT_METADATA = ("git_commit_sha", "git_branch", "model_mapping_hash")
+
+
+class RunFinished(ConflictError):
+    pass
+
+
+@transaction.atomic
+def run_experiment_metadata_set(*, run: Run, changes: Mapping[str, Any]) -> Run:
+    """What an executor really ran with (commit SHA, branch, model-mapping hash),
+    reported while the run is going on; a finished run's record is closed (A/B
+    validity is judged on it)."""
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if run.is_terminal:
+        raise RunFinished(f"Run {run.pk!r} is {run.state}; its experiment metadata is final.")
+    unknown = set(changes) - set(EXPERIMENT_METADATA)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not experiment metadata."))
+    for field, value in changes.items():
+        setattr(run, field, value)
+    run.full_clean(validate_unique=False)
+    run.save(update_fields=[*changes, "updated_at"])
+    return run
+
+
 def _roll_up_run_state(*, run: Run, now: datetime) -> None:
     """Set the run's terminal state from its phases, or reopen it on a retry."""
     counts = run.phases.aggregate(

@@ -102,7 +102,7 @@ def summary_markdown(summary: Mapping) -> str:
         f"- Runs replayed: {summary['runs_replayed']}; recovered: {summary['recovered']}"
         + (f" ({rate:.0%})" if rate is not None else ""),
         "- Attempts: "
-        + ", ".join(f"{status} {count}" for status, count in summary["attempts"].items()),
+        + ", ".join(f"{status} {n}" for status, n in summary["attempts"].items() if n),
         "",
         "## Token deltas (replay − original, summed)",
         "",

@@ -9,7 +9,9 @@ them as cancelled.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +19,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import close_old_connections, connections
+from django.conf import settings
+from django.db import close_old_connections, connections, transaction
 
 from replay import services
 from replay.executors import LocalExecutor
@@ -132,3 +135,43 @@ def campaign_run(
         services.campaign_finish_if_done(campaign=campaign, expand_patterns=expand_patterns)
     campaign.refresh_from_db()
     return campaign
+
+
+def local_executor(*, api_key: str = "") -> LocalExecutor:
+    """The local executor as configured (AUTOPACK_EXECUTOR_COMMAND, AUTOPACK_API_URL)."""
+    return LocalExecutor(
+        command=settings.AUTOPACK_EXECUTOR_COMMAND,
+        api_url=settings.AUTOPACK_API_URL,
+        api_key=api_key or os.environ.get("AUTOPACK_API_KEY", ""),
+        cwd=Path(settings.BASE_DIR),
+    )
+
+
+def with_campaign_key(executor: LocalExecutor, campaign: ReplayCampaign) -> LocalExecutor:
+    """The executor with a key: the configured one, else one made for this campaign
+    (revoked when it ends)."""
+    if executor.api_key:
+        return executor
+    return dataclasses.replace(executor, api_key=services.campaign_key_create(campaign=campaign))
+
+
+def campaign_start_in_background(*, campaign: ReplayCampaign) -> threading.Thread:
+    """Run the campaign in a daemon thread of this process (the in-process pool of
+    the embedded default), for the admin and the API. A process that dies takes the
+    thread with it; its attempts' heartbeats stop and `--resume` picks them up."""
+    executor = local_executor()
+    executor.check()
+    executor = with_campaign_key(executor, campaign)
+
+    def run() -> None:
+        try:
+            campaign_run(campaign=campaign, executor=executor)
+        except Exception:
+            logger.exception("replay campaign %s broke", campaign.pk)
+        finally:
+            connections.close_all()
+
+    # The campaign's rows must be committed before the thread reads them.
+    thread = threading.Thread(target=run, name=f"replay-{campaign.pk}", daemon=True)
+    transaction.on_commit(thread.start)
+    return thread

@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from autopack_site.dates import utc_day_end, utc_day_start
 from metrics.models import Phase, Run
+from replay.models import ReplayAttempt, ReplayCampaign
 
 # `--state FAILED` (the default) stands for every DONE_FAILED_* state.
 FAILED = "FAILED"
@@ -68,3 +69,15 @@ def replay_candidates(runs: QuerySet[Run]) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def campaigns_with_progress() -> QuerySet[ReplayCampaign]:
+    """Campaigns with attempt counts (total, finished, recovered), one query."""
+    finished = Q(attempts__status__in=ReplayAttempt.Status.finished())
+    return ReplayCampaign.objects.annotate(
+        attempts_total=Count("attempts"),
+        attempts_finished=Count("attempts", filter=finished),
+        attempts_recovered=Count(
+            "attempts", filter=Q(attempts__status=ReplayAttempt.Status.SUCCEEDED)
+        ),
+    )

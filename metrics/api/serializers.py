@@ -192,6 +192,16 @@ class RunCreateSerializer(RunInputSerializer):
     tiers = NestedTierInputSerializer(many=True, default=list)
 
 
+class RunMetadataUpdateSerializer(serializers.Serializer):
+    """`PATCH /api/v1/runs/{id}/`: what the executor really ran with (while running)."""
+
+    git_commit_sha = model_char_field(Run, "git_commit_sha", allow_null=True, required=False)
+    git_branch = model_char_field(Run, "git_branch", allow_null=True, required=False)
+    model_mapping_hash = model_char_field(
+        Run, "model_mapping_hash", allow_null=True, required=False
+    )
+
+
 class PhaseUpdateSerializer(serializers.Serializer):
     """`PATCH /api/v1/runs/{id}/phases/{phase_id}/`: every field optional."""
 

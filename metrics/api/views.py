@@ -52,6 +52,19 @@ class RunViewSet(
             return s.RunCreateSerializer
         return s.RunSerializer
 
+    @extend_schema(
+        request=s.RunMetadataUpdateSerializer, responses={200: s.RunDetailSerializer, 409: None}
+    )
+    def partial_update(self, request, pk=None):
+        """Report the commit SHA, branch and model-mapping hash the run really runs with
+        (409 once the run is finished)."""
+        body = s.RunMetadataUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = services.run_experiment_metadata_set(
+            run=selectors.run_get(pk), changes=body.validated_data
+        )
+        return Response(s.RunDetailSerializer(selectors.run_detail_get(run.pk)).data)
+
     @extend_schema(request=s.RunCreateSerializer, responses={201: s.RunDetailSerializer})
     def create(self, request):
         serializer = s.RunCreateSerializer(data=request.data)

@@ -432,3 +432,22 @@ def test_serializer_text_limits_are_the_models():
                 assert field.max_length == limits[name], (serializer.__name__, name)
                 compared += 1
     assert compared >= 20
+
+
+def test_an_executor_reports_what_it_really_runs_with_until_the_run_ends(authed_client):
+    run = RunFactory(state=Run.State.PHASE_EXECUTION)
+    url = f"{RUNS_URL}{run.pk}/"
+    response = authed_client.patch(
+        url, {"git_commit_sha": "b" * 40, "model_mapping_hash": None}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["git_commit_sha"] == "b" * 40
+    run.refresh_from_db()
+    assert (run.git_commit_sha, run.model_mapping_hash, run.git_branch) == ("b" * 40, None, "main")
+    too_long = authed_client.patch(url, {"git_commit_sha": "c" * 65}, format="json")
+    assert too_long.status_code == 400 and "git_commit_sha" in too_long.json()
+    Run.objects.filter(pk=run.pk).update(state=Run.State.DONE_SUCCESS)
+    closed = authed_client.patch(url, {"git_commit_sha": "d" * 40}, format="json")
+    assert closed.status_code == 409 and closed.json()["code"] == "conflict"
+    run.refresh_from_db()
+    assert run.git_commit_sha == "b" * 40
+    assert authed_client.patch(f"{RUNS_URL}missing/", {}, format="json").status_code == 404

@@ -20,6 +20,7 @@ from abtests.models import ABTestResult
 from autopack_site.testing import BASE_DIR, database_url, subprocess_env
 from metrics.models import PhaseMetrics, Run
 from replay.models import ReplayAttempt, ReplayCampaign
+from replay.services import run_clone_for_replay
 from replay.tests.factories import failed_run
 
 EXECUTORS = Path(__file__).resolve().parent / "executors"
@@ -77,6 +78,21 @@ def test_a_campaign_replays_each_failed_run_compares_and_reports(replay_settings
     assert f"# Replay campaign {campaign.pk}" in markdown and "recovered: 3 (100%)" in markdown
     # The key made for the executors is revoked once the campaign ends.
     assert APIKey.objects.get(name=f"replay {campaign.pk}").revoked
+
+
+def test_a_replay_that_ran_on_other_code_is_an_invalid_pair(replay_settings, monkeypatch):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+    monkeypatch.setenv("REPORT_SHA", "f" * 40)
+    failed_run("elsewhere")
+    replay()
+    campaign = ReplayCampaign.objects.get()
+    (pair,) = ABTestResult.objects.filter(test_id=campaign.pk)
+    assert not pair.is_valid and pair.treatment_commit_sha == "f" * 40
+    assert any("git_commit_sha" in error for error in pair.validity_errors)
+    attempt = campaign.attempts.get()
+    report = json.loads(Path(attempt.report_path).read_text(encoding="utf-8"))
+    assert report["recovered"] is True and report["ab_validity"]["is_valid"] is False
+    assert report["replay"]["git_commit_sha"] == "f" * 40
 
 
 def test_each_misbehaving_executor_fails_only_its_own_attempt(replay_settings, tmp_path):
@@ -249,3 +265,61 @@ def test_cancel_kills_running_attempts_from_another_process(replay_settings, mon
     assert campaign.status == ReplayCampaign.Status.CANCELLED and campaign.finished_at
     assert sorted(campaign.attempts.values_list("status", flat=True)) == ["CANCELLED"] * 2
     assert not ABTestResult.objects.filter(test_id=campaign.pk).exists()
+
+
+def test_expand_patterns_lists_the_patterns_of_the_replays_that_still_failed(replay_settings):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 0.0"
+    for n in range(3):
+        failed_run(f"still-{n}")
+    replay("--expand-patterns")
+    campaign = ReplayCampaign.objects.get()
+    assert campaign.status == ReplayCampaign.Status.FAILED
+    results = replay_settings.AUTOPACK_REPLAY_RESULTS_DIR
+    summary = json.loads((results / f"{campaign.pk}_summary.json").read_text(encoding="utf-8"))
+    assert summary["recovered"] == 0 and len(summary["still_failing"]) == 3
+    expanded = summary["expanded_patterns"]
+    assert expanded and sum(pattern["count"] for pattern in expanded) == 3
+    markdown = (results / f"{campaign.pk}_summary.md").read_text(encoding="utf-8")
+    assert "## Patterns of the replays that still failed" in markdown
+    assert expanded[0]["pattern_id"] in markdown
+
+
+def test_the_demo_executor_command_drives_a_run_to_its_end(live_server, phase6_on, api_key):
+    run = failed_run("sim")
+    clone = run_clone_for_replay(original=run)
+    out = StringIO()
+    call_command(
+        "simulate_executor",
+        clone.pk,
+        "--api-url",
+        live_server.url,
+        "--api-key",
+        api_key,
+        "--recover-rate",
+        "0",
+        "--seed",
+        "3",
+        stdout=out,
+    )
+    clone.refresh_from_db()
+    assert clone.state == "DONE_FAILED_REQUIRES_HUMAN_REVIEW"
+    assert "FAILED (" in out.getvalue() and out.getvalue().strip().endswith(
+        f"failed at {clone.phases.get(state='FAILED').phase_id}"
+    )
+    assert clone.events.filter(message__isnull=False).exists()
+    with pytest.raises(CommandError, match="HTTP 404"):
+        call_command(
+            "simulate_executor", "nope", "--api-url", live_server.url, "--api-key", api_key
+        )
+
+
+def test_seed_demo_replays_runs_a_small_campaign_in_process(transactional_db, settings, tmp_path):
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
+    for n in range(2):
+        failed_run(f"demo-{n}")
+    out = StringIO()
+    call_command("seed_demo_replays", "--runs", "2", stdout=out)
+    campaign = ReplayCampaign.objects.get()
+    assert campaign.is_finished and campaign.attempts.count() == 2
+    assert campaign.pk in out.getvalue()
+    assert all(a.replay_run.is_terminal for a in campaign.attempts.select_related("replay_run"))

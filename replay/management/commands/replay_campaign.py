@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import signal
 import sys
 import threading
@@ -142,13 +141,7 @@ class Command(BaseCommand):
 
     def _executor(self, options) -> LocalExecutor:
         """Checked before anything is cloned: a missing command stops here."""
-        api_key = os.environ.get("AUTOPACK_API_KEY", "")
-        executor = LocalExecutor(
-            command=settings.AUTOPACK_EXECUTOR_COMMAND,
-            api_url=settings.AUTOPACK_API_URL,
-            api_key=api_key,
-            cwd=settings.BASE_DIR,
-        )
+        executor = runner.local_executor()
         try:
             executor.check()
         except ExecutorConfigError as error:
@@ -169,13 +162,7 @@ class Command(BaseCommand):
             )
 
     def _run(self, campaign: ReplayCampaign, executor: LocalExecutor, options):
-        if not executor.api_key:
-            executor = LocalExecutor(
-                command=executor.command,
-                api_url=executor.api_url,
-                api_key=services.campaign_key_create(campaign=campaign),
-                cwd=executor.cwd,
-            )
+        executor = runner.with_campaign_key(executor, campaign)
         stop = threading.Event()
         # Ctrl-C and SIGTERM stop the campaign cleanly (only the main thread may listen).
         listening = threading.current_thread() is threading.main_thread()

@@ -2,8 +2,9 @@
 
     python drive.py RUN_ID API_URL [RECOVER_RATE] [RECORD_FILE]
 
-RECORD_FILE, when given, gets a line `start|end <run_id> <monotonic time>`, for
-tests of how many executors ran at once.
+RECORD_FILE, when given, gets a line `start|end <run_id> <time>`, for tests of how
+many executors ran at once. With REPORT_SHA set, the executor first reports that it
+runs that commit (as one on other code would).
 """
 
 import os
@@ -29,6 +30,11 @@ record_file = sys.argv[4] if len(sys.argv) > 4 else ""
 record(record_file, "start", run_id)
 time.sleep(float(os.environ.get("DRIVE_DELAY", "0")))
 client = JsonClient(api_url, os.environ["AUTOPACK_API_KEY"], timeout=30)
+if os.environ.get("REPORT_SHA"):
+    reply = client.request(
+        "PATCH", f"/api/v1/runs/{run_id}/", {"git_commit_sha": os.environ["REPORT_SHA"]}
+    )
+    assert reply.status == 200, reply
 result = simulate_run(client, run_id, seed=7, recover_rate=rate)
 sys.stdout.write(f"{run_id} recovered={result.recovered}\n")
 record(record_file, "end", run_id)
