@@ -17,6 +17,7 @@ $(STAMP): requirements.txt
 # Set up, migrate, load demo data, print an API key and serve on SQLite (debug mode).
 demo: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_replays --clear
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_ab_results --clear
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_ab_results

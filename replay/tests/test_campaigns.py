@@ -323,3 +323,8 @@ def test_seed_demo_replays_runs_a_small_campaign_in_process(transactional_db, se
     assert campaign.is_finished and campaign.attempts.count() == 2
     assert campaign.pk in out.getvalue()
     assert all(a.replay_run.is_terminal for a in campaign.attempts.select_related("replay_run"))
+    # make demo clears them first, so the demo runs can be replaced.
+    call_command("seed_demo_replays", "--clear", stdout=out)
+    assert not ReplayCampaign.objects.exists() and not ABTestResult.objects.exists()
+    assert not Run.objects.filter(replay_of__isnull=False).exists()
+    assert Run.objects.filter(pk__startswith="demo-").count() == 2

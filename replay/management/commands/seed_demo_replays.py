@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.core.wsgi import get_wsgi_application
 
 from autopack_site.kill_switches import PHASE6_METRICS as PHASE6
+from replay.demo_data import demo_replays_clear
 from replay.selectors import runs_for_replay
 
 
@@ -32,8 +33,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=6, help="How many failed runs (6).")
         parser.add_argument("--recover-rate", default="0.6")
+        parser.add_argument(
+            "--clear",
+            action="store_true",
+            help="Only delete the demo's campaigns, replays and their A/B pairs.",
+        )
 
     def handle(self, *args, **options):
+        if options["clear"]:
+            self.stdout.write(f"Deleted {demo_replays_clear()} demo replay campaign(s).")
+            return
         run_ids = list(runs_for_replay().values_list("pk", flat=True)[: options["runs"]])
         if not run_ids:
             self.stdout.write("No failed runs to replay; run seed_demo first.")
