@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("metrics.api.urls")),
     path("", include("abtests.api.urls")),
     path("", include("patterns.api.urls")),
+    path("", include("replay.api.urls")),
 ]
 
 urlpatterns = [

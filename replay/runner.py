@@ -155,7 +155,9 @@ def with_campaign_key(executor: LocalExecutor, campaign: ReplayCampaign) -> Loca
     return dataclasses.replace(executor, api_key=services.campaign_key_create(campaign=campaign))
 
 
-def campaign_start_in_background(*, campaign: ReplayCampaign) -> threading.Thread:
+def campaign_start_in_background(
+    *, campaign: ReplayCampaign, expand_patterns: bool = False
+) -> threading.Thread:
     """Run the campaign in a daemon thread of this process (the in-process pool of
     the embedded default), for the admin and the API. A process that dies takes the
     thread with it; its attempts' heartbeats stop and `--resume` picks them up."""
@@ -165,7 +167,7 @@ def campaign_start_in_background(*, campaign: ReplayCampaign) -> threading.Threa
 
     def run() -> None:
         try:
-            campaign_run(campaign=campaign, executor=executor)
+            campaign_run(campaign=campaign, executor=executor, expand_patterns=expand_patterns)
         except Exception:
             logger.exception("replay campaign %s broke", campaign.pk)
         finally:

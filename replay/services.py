@@ -24,11 +24,14 @@ from rest_framework_api_key.models import APIKey
 
 from abtests.selectors import experiment_summary
 from abtests.services import ab_result_analyze, run_figures
+from autopack_site import kill_switches
+from autopack_site.errors import ConflictError, DomainError
+from autopack_site.ops.http import JsonClient
 from metrics.models import IDENTIFIER_MAX_LENGTH, DashboardEvent, Phase, PhaseMetrics, Run, Tier
 from patterns.mining import mine
 from patterns.selectors import failure_messages, known_patterns, pattern_matches
 from replay import compare
-from replay.executors import ExecutorOutcome
+from replay.executors import ExecutorConfigError, ExecutorOutcome, LocalExecutor
 from replay.models import ReplayAttempt, ReplayCampaign
 
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -57,6 +60,34 @@ PHASE_SETTINGS = (
 )
 REPLAY_FEATURE_FLAGS = {"phase6_metrics": True, "consolidated_metrics": True}
 UNFINISHED_REASON = "the executor ended without finishing the run"
+
+
+class ReplayRefused(DomainError):
+    """A campaign cannot start here as configured; nothing was cloned."""
+
+    status_code = 503
+    code = "replay_unavailable"
+
+
+def replay_preflight(*, executor: LocalExecutor) -> None:
+    """Before anything is cloned: the executor is usable, and the server the replays
+    report to has Phase 6 ingestion on (their telemetry would be refused otherwise)."""
+    try:
+        executor.check()
+    except ExecutorConfigError as error:
+        raise ReplayRefused(str(error)) from None
+    api_url = executor.api_url
+    try:
+        reply = JsonClient(api_url, None, timeout=10).request("GET", "/health")
+    except OSError as error:
+        raise ReplayRefused(f"cannot reach {api_url}/health: {error}") from None
+    if not isinstance(reply.body, dict):
+        raise ReplayRefused(f"{api_url}/health answered HTTP {reply.status} without JSON")
+    if not (reply.body.get("kill_switches") or {}).get("phase6_metrics"):
+        raise ReplayRefused(
+            f"{api_url} has {kill_switches.PHASE6_METRICS} off: the replays' telemetry would "
+            f"be refused; set {kill_switches.PHASE6_METRICS}=1 there first"
+        )
 
 
 def _suffix(length: int = 4) -> str:
@@ -137,12 +168,29 @@ def replay_run_reset(*, run: Run) -> Run:
     return run
 
 
+def campaign_filters(*, run_ids, from_date, to_date, state) -> dict:
+    """What selected a campaign's runs, as stored with it."""
+    return {
+        "run_ids": list(run_ids),
+        "from_date": from_date.isoformat() if from_date else None,
+        "to_date": to_date.isoformat() if to_date else None,
+        "state": state,
+    }
+
+
+def replay_campaign_open(*, executor: LocalExecutor, **campaign) -> ReplayCampaign:
+    """Check the executor and the target server, then create the campaign (nothing is
+    cloned until its attempts are dispatched)."""
+    replay_preflight(executor=executor)
+    return replay_campaign_create(**campaign)
+
+
 @transaction.atomic
 def replay_campaign_create(
     *,
     runs: Sequence[Run],
     filters: dict,
-    executor: str,
+    executor_name: str,
     batch_size: int,
     timeout_seconds: int,
     created_by: str = "",
@@ -151,7 +199,7 @@ def replay_campaign_create(
     campaign = ReplayCampaign(
         id=campaign_id_for(now=timezone.now()),
         filters=filters,
-        executor=executor,
+        executor=executor_name,
         batch_size=batch_size,
         timeout_seconds=timeout_seconds,
         created_by=created_by,
@@ -454,7 +502,7 @@ def attempt_error(*, attempt_id: int, reason: str) -> None:
         attempt.save(update_fields=["status", "error", "finished_at", "updated_at"])
 
 
-class CampaignBusy(Exception):
+class CampaignBusy(ConflictError):
     """The campaign is being run elsewhere right now."""
 
 
@@ -468,6 +516,16 @@ def attempts_heartbeat(*, attempt_ids: Sequence[int]) -> None:
     ReplayAttempt.objects.filter(pk__in=attempt_ids, status=ReplayAttempt.Status.RUNNING).update(
         updated_at=timezone.now()
     )
+
+
+def campaign_cancel_and_settle(*, campaign: ReplayCampaign) -> int:
+    """Cancel, and finish the campaign at once when nothing of it is running (no runner
+    would be left to). ConflictError for a campaign already finished."""
+    if campaign.is_finished:
+        raise ConflictError(f"Campaign {campaign.pk} is already {campaign.status}.")
+    cancelled = campaign_cancel(campaign=campaign)
+    campaign_finish_if_done(campaign=campaign)
+    return cancelled
 
 
 @transaction.atomic

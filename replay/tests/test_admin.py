@@ -43,7 +43,11 @@ def test_a_campaign_page_links_both_runs_the_pairs_and_the_summary(admin_client,
 def test_cancel_action_stops_a_queued_campaign(admin_client, db, settings, tmp_path):
     settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
     campaign = services.replay_campaign_create(
-        runs=[failed_run("queued")], filters={}, executor="local", batch_size=1, timeout_seconds=9
+        runs=[failed_run("queued")],
+        filters={},
+        executor_name="local",
+        batch_size=1,
+        timeout_seconds=9,
     )
     admin_client.post(CHANGELIST, {"action": "cancel", "_selected_action": [campaign.pk]})
     campaign.refresh_from_db()
@@ -60,7 +64,7 @@ def test_resume_action_runs_a_lost_attempt_in_the_background(
     campaign = services.replay_campaign_create(
         runs=[failed_run("lost-one")],
         filters={},
-        executor="local",
+        executor_name="local",
         batch_size=1,
         timeout_seconds=60,
     )

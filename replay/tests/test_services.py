@@ -114,7 +114,7 @@ def test_candidates_say_why_each_run_failed():
 
 def _campaign(*runs, batch_size=2):
     return services.replay_campaign_create(
-        runs=runs, filters={}, executor="local", batch_size=batch_size, timeout_seconds=60
+        runs=runs, filters={}, executor_name="local", batch_size=batch_size, timeout_seconds=60
     )
 
 

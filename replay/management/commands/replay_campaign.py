@@ -10,17 +10,14 @@ import sys
 import threading
 from datetime import date
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from autopack_site.ops.http import JsonClient
 from metrics.selectors import unknown_run_ids
 from replay import runner, services
 from replay.executors import ExecutorConfigError, LocalExecutor
 from replay.models import ReplayCampaign
 from replay.selectors import FAILED, replay_candidates, replay_states, runs_for_replay
 
-PHASE6 = "AUTOPACK_ENABLE_PHASE6_METRICS"
 BAR_WIDTH = 24
 
 
@@ -98,21 +95,24 @@ class Command(BaseCommand):
         if options["dry_run"] or not candidates:
             return self._selection(candidates, options)
 
-        executor = self._executor(options)
-        self._require_phase6(settings.AUTOPACK_API_URL)
-        campaign = services.replay_campaign_create(
-            runs=list(runs),
-            filters={
-                "run_ids": options["run_ids"],
-                "from_date": options["from_date"].isoformat() if options["from_date"] else None,
-                "to_date": options["to_date"].isoformat() if options["to_date"] else None,
-                "state": options["state"],
-            },
-            executor=options["executor"],
-            batch_size=options["batch_size"],
-            timeout_seconds=options["timeout"],
-            created_by=_operator(),
-        )
+        executor = runner.local_executor()
+        try:
+            campaign = services.replay_campaign_open(
+                executor=executor,
+                runs=list(runs),
+                filters=services.campaign_filters(
+                    run_ids=options["run_ids"],
+                    from_date=options["from_date"],
+                    to_date=options["to_date"],
+                    state=options["state"],
+                ),
+                batch_size=options["batch_size"],
+                timeout_seconds=options["timeout"],
+                executor_name=options["executor"],
+                created_by=_operator(),
+            )
+        except services.ReplayRefused as error:
+            raise CommandError(error.detail) from None
         self._note(options, f"Campaign {campaign.pk}: {len(candidates)} run(s) to replay.")
         return self._run(campaign, executor, options)
 
@@ -126,11 +126,10 @@ class Command(BaseCommand):
 
     def _cancel(self, options):
         campaign = self._campaign(options["cancel"])
-        if campaign.is_finished:
-            raise CommandError(f"campaign {campaign.pk} is already {campaign.status}")
-        cancelled = services.campaign_cancel(campaign=campaign)
-        # A campaign with nothing running has nobody else to finish it.
-        services.campaign_finish_if_done(campaign=campaign)
+        try:
+            cancelled = services.campaign_cancel_and_settle(campaign=campaign)
+        except services.ConflictError as error:
+            raise CommandError(error.detail) from None
         self._note(
             options,
             f"Cancelled {campaign.pk}: {cancelled} queued attempt(s) will not start; "
@@ -147,19 +146,6 @@ class Command(BaseCommand):
         except ExecutorConfigError as error:
             raise CommandError(str(error)) from None
         return executor
-
-    def _require_phase6(self, api_url: str) -> None:
-        try:
-            reply = JsonClient(api_url, None, timeout=10).request("GET", "/health")
-        except OSError as error:
-            raise CommandError(f"cannot reach {api_url}/health: {error}") from None
-        if not isinstance(reply.body, dict):
-            raise CommandError(f"{api_url}/health answered HTTP {reply.status} without JSON")
-        if not (reply.body.get("kill_switches") or {}).get("phase6_metrics"):
-            raise CommandError(
-                f"{api_url} has {PHASE6} off: the replays' telemetry would be refused; "
-                f"set {PHASE6}=1 there first"
-            )
 
     def _run(self, campaign: ReplayCampaign, executor: LocalExecutor, options):
         executor = runner.with_campaign_key(executor, campaign)

@@ -1,0 +1,116 @@
+"""The replay API: a dry run unless the client says otherwise; field errors; start,
+inspect, cancel, resume."""
+
+import time
+
+import pytest
+
+from replay import services
+from replay.models import ReplayAttempt, ReplayCampaign
+from replay.tests.factories import failed_run
+from replay.tests.test_campaigns import DRIVE
+
+URL = "/api/v1/replay-campaigns/"
+
+
+@pytest.fixture
+def configured(settings, live_server, phase6_on, tmp_path):
+    settings.AUTOPACK_API_URL = live_server.url
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
+    settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+    return settings
+
+
+@pytest.mark.django_db
+def test_a_post_is_a_dry_run_unless_the_client_says_otherwise(authed_client):
+    failed_run("api-1")
+    response = authed_client.post(URL, {"run_ids": ["api-1"]}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["dry_run"] is True and [row["run_id"] for row in body["runs"]] == ["api-1"]
+    assert not ReplayCampaign.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"state": "BROKEN"}, "state"),
+        ({"run_ids": ["ghost"]}, "run_ids"),
+        ({"run_ids": ["bad id!"]}, "run_ids"),
+        ({"from_date": "2026-11-02", "to_date": "2026-11-01"}, "to_date"),
+        ({"from_date": "2026-13-01"}, "from_date"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"timeout_seconds": -1}, "timeout_seconds"),
+        ({"executor": "ssh"}, "executor"),
+        ({"dry_run": "perhaps"}, "dry_run"),
+    ],
+)
+def test_bad_filters_are_field_errors(authed_client, body, field):
+    response = authed_client.post(URL, body, format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert not ReplayCampaign.objects.exists()
+
+
+def test_a_started_campaign_runs_in_the_background_and_shows_its_attempts(
+    authed_client, configured
+):
+    failed_run("api-run")
+    response = authed_client.post(URL, {"dry_run": False, "batch_size": 2}, format="json")
+    assert response.status_code == 202
+    campaign_id = response.json()["id"]
+    deadline = time.monotonic() + 30
+    while not ReplayCampaign.objects.get(pk=campaign_id).is_finished:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    detail = authed_client.get(f"{URL}{campaign_id}/").json()
+    assert detail["status"] == "COMPLETED" and detail["attempt_counts"]["SUCCEEDED"] == 1
+    (attempt,) = detail["attempts"]
+    assert attempt["original_run"] == "api-run" and attempt["replay_run"].startswith("api-run-")
+    assert [row["id"] for row in authed_client.get(URL).json()["results"]] == [campaign_id]
+    finished = authed_client.post(f"{URL}{campaign_id}/cancel/")
+    assert finished.status_code == 409 and finished.json()["code"] == "conflict"
+
+
+def test_no_executor_is_a_503_and_clones_nothing(authed_client, configured):
+    configured.AUTOPACK_EXECUTOR_COMMAND = ""
+    failed_run("nothing")
+    response = authed_client.post(URL, {"dry_run": False}, format="json")
+    assert response.status_code == 503 and response.json()["code"] == "replay_unavailable"
+    assert "AUTOPACK_EXECUTOR_COMMAND" in response.json()["detail"]
+    assert not ReplayCampaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_cancel_a_queued_campaign(authed_client, settings, tmp_path):
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
+    campaign = services.replay_campaign_create(
+        runs=[failed_run("to-cancel")],
+        filters={},
+        executor_name="local",
+        batch_size=1,
+        timeout_seconds=9,
+    )
+    response = authed_client.post(f"{URL}{campaign.pk}/cancel/")
+    assert response.status_code == 202 and response.json()["status"] == "CANCELLED"
+    assert authed_client.post(f"{URL}missing/cancel/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_replay_api_needs_a_key(api_client):
+    assert api_client.get(URL).status_code in (401, 403)
+    assert api_client.post(URL, {}, format="json").status_code in (401, 403)
+
+
+def test_resume_is_refused_while_another_runner_beats(authed_client, configured):
+    campaign = services.replay_campaign_create(
+        runs=[failed_run("beating")],
+        filters={},
+        executor_name="local",
+        batch_size=1,
+        timeout_seconds=9,
+    )
+    services.attempt_claim(attempt_id=campaign.attempts.get().pk)
+    response = authed_client.post(f"{URL}{campaign.pk}/resume/")
+    assert response.status_code == 409 and "running elsewhere" in response.json()["detail"]
+    assert campaign.attempts.get().status == ReplayAttempt.Status.RUNNING
