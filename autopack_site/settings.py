@@ -201,6 +201,27 @@ AUTOPACK_REPLAY_RESULTS_DIR = Path(
 
 # Optional dependencies checked by /health/ready only when configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Replay attempts as Celery tasks: acknowledged when done, so a worker killed mid-
+# replay leaves its message to be delivered again (Redis: after the visibility
+# timeout, longer than any replay runs; a redelivered attempt that is still beating
+# elsewhere waits, it never starts a second executor). One task at a time per
+# worker process: each may run for an hour.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600),
+    # How often a Redis worker looks for messages past the visibility timeout (every
+    # interval × throttle seconds; kombu's defaults, 10 × 10).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
+# A running attempt reports every AUTOPACK_REPLAY_HEARTBEAT_SECONDS; one silent for
+# AUTOPACK_REPLAY_STALE_SECONDS has lost its runner and may be taken over.
+AUTOPACK_REPLAY_HEARTBEAT_SECONDS = env.float("AUTOPACK_REPLAY_HEARTBEAT_SECONDS", default=5.0)
+AUTOPACK_REPLAY_STALE_SECONDS = env.float("AUTOPACK_REPLAY_STALE_SECONDS", default=30.0)
 QDRANT_HOST = env.str("QDRANT_HOST", default="")
 QDRANT_PORT = env.int("QDRANT_PORT", default=6333)
 

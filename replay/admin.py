@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from abtests.models import ABTestResult
-from replay import runner, services
+from replay import dispatch, services
 from replay.executors import ExecutorConfigError
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.selectors import campaigns_with_progress
@@ -121,7 +121,7 @@ class ReplayCampaignAdmin(admin.ModelAdmin):
         for campaign in queryset:
             try:
                 queued = services.campaign_resume(campaign=campaign)
-                runner.campaign_start_in_background(campaign=campaign)
+                dispatch.campaign_start(campaign=campaign)
             except (services.CampaignBusy, ExecutorConfigError) as error:
                 self.message_user(request, f"{campaign.pk}: {error}", messages.ERROR)
                 continue

@@ -34,8 +34,13 @@ class ReplayCampaign(models.Model):
     batch_size = models.PositiveIntegerField(default=5)
     timeout_seconds = models.PositiveIntegerField(default=3600)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Mine the still-failing replays' failures into the summary (--expand-patterns).
+    expand_patterns = models.BooleanField(default=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set when its runner was told to stop (Ctrl-C, SIGTERM): nothing more starts and
+    # running attempts go back to the queue; --resume clears it.
+    interrupted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -9,9 +9,7 @@ them as cancelled.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +17,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 
 from replay import services
@@ -96,7 +93,6 @@ def campaign_run(
     executor: LocalExecutor,
     stop: threading.Event | None = None,
     on_progress: Callable[[Progress], None] = lambda progress: None,
-    expand_patterns: bool = False,
 ) -> ReplayCampaign:
     """Run the campaign's queued attempts until none is left, it is cancelled, or
     `stop` is set; then (unless stopped) finish it. Returns it as stored."""
@@ -127,47 +123,27 @@ def campaign_run(
             if run.cancelled.is_set() or stop.is_set():
                 run.kill.set()
                 queued.clear()
-            if time.monotonic() - beat >= services.HEARTBEAT_SECONDS:
+            if time.monotonic() - beat >= services.heartbeat_seconds():
                 services.attempts_heartbeat(attempt_ids=list(running.values()))
                 beat = time.monotonic()
             on_progress(progress_of(campaign, started=started))
     if not stop.is_set():
-        services.campaign_finish_if_done(campaign=campaign, expand_patterns=expand_patterns)
+        services.campaign_finish_if_done(campaign=campaign)
     campaign.refresh_from_db()
     return campaign
 
 
-def local_executor(*, api_key: str = "") -> LocalExecutor:
-    """The local executor as configured (AUTOPACK_EXECUTOR_COMMAND, AUTOPACK_API_URL)."""
-    return LocalExecutor(
-        command=settings.AUTOPACK_EXECUTOR_COMMAND,
-        api_url=settings.AUTOPACK_API_URL,
-        api_key=api_key or os.environ.get("AUTOPACK_API_KEY", ""),
-        cwd=Path(settings.BASE_DIR),
-    )
-
-
-def with_campaign_key(executor: LocalExecutor, campaign: ReplayCampaign) -> LocalExecutor:
-    """The executor with a key: the configured one, else one made for this campaign
-    (revoked when it ends)."""
-    if executor.api_key:
-        return executor
-    return dataclasses.replace(executor, api_key=services.campaign_key_create(campaign=campaign))
-
-
-def campaign_start_in_background(
-    *, campaign: ReplayCampaign, expand_patterns: bool = False
-) -> threading.Thread:
+def campaign_start_in_background(*, campaign: ReplayCampaign) -> threading.Thread:
     """Run the campaign in a daemon thread of this process (the in-process pool of
     the embedded default), for the admin and the API. A process that dies takes the
     thread with it; its attempts' heartbeats stop and `--resume` picks them up."""
-    executor = local_executor()
+    executor = services.local_executor()
     executor.check()
-    executor = with_campaign_key(executor, campaign)
+    executor = services.with_campaign_key(executor, campaign)
 
     def run() -> None:
         try:
-            campaign_run(campaign=campaign, executor=executor, expand_patterns=expand_patterns)
+            campaign_run(campaign=campaign, executor=executor)
         except Exception:
             logger.exception("replay campaign %s broke", campaign.pk)
         finally:

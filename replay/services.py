@@ -9,7 +9,9 @@ repeated dispatch never starts a second executor for the same replay.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import secrets
 import string
 from collections.abc import Sequence
@@ -67,6 +69,24 @@ class ReplayRefused(DomainError):
 
     status_code = 503
     code = "replay_unavailable"
+
+
+def local_executor(*, api_key: str = "") -> LocalExecutor:
+    """The local executor as configured (AUTOPACK_EXECUTOR_COMMAND, AUTOPACK_API_URL)."""
+    return LocalExecutor(
+        command=settings.AUTOPACK_EXECUTOR_COMMAND,
+        api_url=settings.AUTOPACK_API_URL,
+        api_key=api_key or os.environ.get("AUTOPACK_API_KEY", ""),
+        cwd=Path(settings.BASE_DIR),
+    )
+
+
+def with_campaign_key(executor: LocalExecutor, campaign: ReplayCampaign) -> LocalExecutor:
+    """The executor with a key: the configured one, else one made for this campaign
+    (revoked when it ends)."""
+    if executor.api_key:
+        return executor
+    return dataclasses.replace(executor, api_key=campaign_key_create(campaign=campaign))
 
 
 def replay_preflight(*, executor: LocalExecutor) -> None:
@@ -194,6 +214,7 @@ def replay_campaign_create(
     batch_size: int,
     timeout_seconds: int,
     created_by: str = "",
+    expand_patterns: bool = False,
 ) -> ReplayCampaign:
     """A PENDING campaign with one QUEUED attempt per run; nothing is cloned yet."""
     campaign = ReplayCampaign(
@@ -203,6 +224,7 @@ def replay_campaign_create(
         batch_size=batch_size,
         timeout_seconds=timeout_seconds,
         created_by=created_by,
+        expand_patterns=expand_patterns,
     )
     campaign.full_clean()
     campaign.save(force_insert=True)
@@ -216,10 +238,17 @@ def results_dir() -> Path:
     return Path(settings.AUTOPACK_REPLAY_RESULTS_DIR)
 
 
-def attempt_claim(*, attempt_id: int) -> ReplayAttempt | None:
+class AttemptBusy(Exception):
+    """The attempt is running elsewhere and still beating: try again later."""
+
+
+def attempt_claim(*, attempt_id: int, take_over_stale: bool = False) -> ReplayAttempt | None:
     """Start an attempt: lock it, clone its original unless cloned already, mark it
-    RUNNING. None when it must not start (already started or finished, or its
-    campaign cancelled): the idempotency every dispatch relies on."""
+    RUNNING. None when it must not start (finished, its campaign cancelled or
+    interrupted, or, without take_over_stale, already started): the idempotency every
+    dispatch relies on. With take_over_stale (a redelivered task), an attempt left
+    RUNNING by a runner that stopped beating is taken over on its own clone, reset;
+    one still beating raises AttemptBusy."""
     with transaction.atomic():
         attempt = (
             ReplayAttempt.objects.select_for_update(of=("self",))
@@ -227,12 +256,22 @@ def attempt_claim(*, attempt_id: int) -> ReplayAttempt | None:
             .get(pk=attempt_id)
         )
         campaign = attempt.campaign
-        if campaign.status == ReplayCampaign.Status.CANCELLED or attempt.status not in (
-            ReplayAttempt.Status.QUEUED,
-            ReplayAttempt.Status.DISPATCHED,
-        ):
-            return None
         now = timezone.now()
+        if (
+            campaign.interrupted_at is not None
+            and attempt.status == ReplayAttempt.Status.DISPATCHED
+        ):
+            attempt.status = ReplayAttempt.Status.QUEUED
+            attempt.save(update_fields=["status", "updated_at"])
+            return None
+        if campaign.status == ReplayCampaign.Status.CANCELLED or campaign.interrupted_at:
+            return None
+        if attempt.status == ReplayAttempt.Status.RUNNING and take_over_stale:
+            if attempt.updated_at > now - stale_after():
+                raise AttemptBusy(f"attempt {attempt.pk} is running elsewhere")
+            replay_run_reset(run=attempt.replay_run)
+        elif attempt.status not in (ReplayAttempt.Status.QUEUED, ReplayAttempt.Status.DISPATCHED):
+            return None
         if attempt.replay_run is None:
             attempt.replay_run = run_clone_for_replay(original=attempt.original_run, now=now)
         attempt.status, attempt.started_at = ReplayAttempt.Status.RUNNING, now
@@ -243,6 +282,47 @@ def attempt_claim(*, attempt_id: int) -> ReplayAttempt | None:
                 pk=campaign.pk, status=ReplayCampaign.Status.PENDING
             ).update(status=ReplayCampaign.Status.RUNNING, started_at=now, updated_at=now)
     return attempt
+
+
+def campaign_dispatch(*, campaign: ReplayCampaign) -> list[int]:
+    """Mark as many QUEUED attempts DISPATCHED as the campaign has free places
+    (batch_size minus those dispatched or running) and return their ids, for the
+    caller to enqueue. The campaign row is locked, so workers finishing at once never
+    dispatch past the bound."""
+    with transaction.atomic():
+        campaign = ReplayCampaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status == ReplayCampaign.Status.CANCELLED or campaign.interrupted_at:
+            return []
+        active = campaign.attempts.filter(
+            status__in=[ReplayAttempt.Status.DISPATCHED, ReplayAttempt.Status.RUNNING]
+        ).count()
+        free = max(campaign.batch_size - active, 0)
+        chosen = list(
+            campaign.attempts.filter(status=ReplayAttempt.Status.QUEUED)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:free]
+        )
+        ReplayAttempt.objects.filter(pk__in=chosen).update(
+            status=ReplayAttempt.Status.DISPATCHED, updated_at=timezone.now()
+        )
+    return chosen
+
+
+def campaign_interrupt(*, campaign: ReplayCampaign) -> None:
+    """Stop starting attempts; running ones go back to the queue (their runners watch)."""
+    ReplayCampaign.objects.filter(pk=campaign.pk, interrupted_at__isnull=True).update(
+        interrupted_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def campaign_should_stop(*, campaign_id: str) -> str | None:
+    """What a running attempt's runner must do now: "cancel", "interrupt" or None."""
+    status, interrupted_at = ReplayCampaign.objects.values_list("status", "interrupted_at").get(
+        pk=campaign_id
+    )
+    if status == ReplayCampaign.Status.CANCELLED:
+        return "cancel"
+    return "interrupt" if interrupted_at is not None else None
 
 
 def _judge(outcome: ExecutorOutcome, run: Run) -> tuple[str, str]:
@@ -356,7 +436,7 @@ def attempt_counts(campaign: ReplayCampaign) -> dict[str, int]:
     return {status: counted.get(status, 0) for status in ReplayAttempt.Status.values}
 
 
-def campaign_finish_if_done(*, campaign: ReplayCampaign, expand_patterns: bool = False) -> bool:
+def campaign_finish_if_done(*, campaign: ReplayCampaign) -> bool:
     """Once no attempt is unfinished: the campaign's final status, finish time, the
     revocation of its executors' keys, and the summary reports. True when finished."""
     with transaction.atomic():
@@ -377,7 +457,7 @@ def campaign_finish_if_done(*, campaign: ReplayCampaign, expand_patterns: bool =
         campaign.finished_at = campaign.finished_at or timezone.now()
         campaign.save(update_fields=["status", "finished_at", "updated_at"])
         campaign_keys_revoke(campaign=campaign)
-    campaign_reports_write(campaign=campaign, expand_patterns=expand_patterns)
+    campaign_reports_write(campaign=campaign)
     return True
 
 
@@ -395,7 +475,7 @@ def campaign_keys_revoke(*, campaign: ReplayCampaign) -> int:
     return APIKey.objects.filter(name=_key_name(campaign), revoked=False).update(revoked=True)
 
 
-def campaign_reports_write(*, campaign: ReplayCampaign, expand_patterns: bool = False) -> Path:
+def campaign_reports_write(*, campaign: ReplayCampaign) -> Path:
     """`<campaign>_summary.json` and `.md` from the attempts' comparison reports."""
     comparisons = []
     still_failing_ids = []
@@ -404,7 +484,7 @@ def campaign_reports_write(*, campaign: ReplayCampaign, expand_patterns: bool = 
         comparisons.append(comparison)
         if not comparison["recovered"]:
             still_failing_ids.append(comparison["replay"]["run_id"])
-    expanded = patterns_of_failures(still_failing_ids) if expand_patterns else []
+    expanded = patterns_of_failures(still_failing_ids) if campaign.expand_patterns else []
     seconds = (
         (campaign.finished_at - campaign.started_at).total_seconds()
         if campaign.started_at and campaign.finished_at
@@ -506,10 +586,14 @@ class CampaignBusy(ConflictError):
     """The campaign is being run elsewhere right now."""
 
 
-# A runner touches its running attempts this often; an attempt untouched for much
-# longer has lost its runner (killed, or its machine gone).
-HEARTBEAT_SECONDS = 5
-STALE_AFTER = timedelta(seconds=30)
+def heartbeat_seconds() -> float:
+    """How often a runner touches its running attempts."""
+    return settings.AUTOPACK_REPLAY_HEARTBEAT_SECONDS
+
+
+def stale_after() -> timedelta:
+    """An attempt untouched this long has lost its runner (killed, or its machine gone)."""
+    return timedelta(seconds=settings.AUTOPACK_REPLAY_STALE_SECONDS)
 
 
 def attempts_heartbeat(*, attempt_ids: Sequence[int]) -> None:
@@ -544,17 +628,18 @@ def campaign_resume(*, campaign: ReplayCampaign) -> int:
     alive = [
         attempt
         for attempt in again
-        if attempt.status == ReplayAttempt.Status.RUNNING and attempt.updated_at > now - STALE_AFTER
+        if attempt.status == ReplayAttempt.Status.RUNNING
+        and attempt.updated_at > now - stale_after()
     ]
     if alive:
         raise CampaignBusy(
             f"campaign {campaign.pk} is running elsewhere ({len(alive)} attempt(s) reported "
-            f"within {STALE_AFTER.seconds} s); cancel it or wait"
+            f"within {stale_after().total_seconds():g} s); cancel it or wait"
         )
     attempts_requeue(attempts=again)
     campaign.status = (
         ReplayCampaign.Status.RUNNING if campaign.started_at else ReplayCampaign.Status.PENDING
     )
-    campaign.finished_at = None
-    campaign.save(update_fields=["status", "finished_at", "updated_at"])
+    campaign.finished_at = campaign.interrupted_at = None
+    campaign.save(update_fields=["status", "finished_at", "interrupted_at", "updated_at"])
     return campaign.attempts.filter(status__in=ReplayAttempt.Status.unfinished()).count()

@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from replay import runner, services
+from replay import dispatch, services
 from replay.api import serializers as s
 from replay.models import ReplayCampaign
 from replay.selectors import replay_candidates, runs_for_replay
@@ -59,15 +59,14 @@ class ReplayCampaignViewSet(
                 to_date=options.get("to_date"),
                 state=options["state"],
             ),
-            executor=runner.local_executor(),
+            executor=services.local_executor(),
             executor_name=options["executor"],
             batch_size=options["batch_size"],
             timeout_seconds=options["timeout_seconds"],
             created_by=f"api key {getattr(request.auth, 'name', '')}".strip(),
+            expand_patterns=options["expand_patterns"],
         )
-        runner.campaign_start_in_background(
-            campaign=campaign, expand_patterns=options["expand_patterns"]
-        )
+        dispatch.campaign_start(campaign=campaign)
         return Response(s.CampaignSerializer(campaign).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: s.CampaignSerializer, 409: None})
@@ -84,9 +83,9 @@ class ReplayCampaignViewSet(
     def resume(self, request, pk=None):
         """Run what is unfinished again, on the same clones (409 while it runs elsewhere)."""
         campaign = self.get_object()
-        executor = runner.local_executor()
+        executor = services.local_executor()
         services.replay_preflight(executor=executor)
         services.campaign_resume(campaign=campaign)
-        runner.campaign_start_in_background(campaign=campaign)
+        dispatch.campaign_start(campaign=campaign)
         campaign.refresh_from_db()
         return Response(s.CampaignSerializer(campaign).data, status=status.HTTP_202_ACCEPTED)

@@ -146,7 +146,7 @@ def test_resume_requeues_a_lost_attempt_on_the_same_clone(settings, tmp_path):
     with pytest.raises(services.CampaignBusy):
         services.campaign_resume(campaign=campaign)  # its runner may still be alive
     ReplayAttempt.objects.filter(pk=attempt.pk).update(
-        updated_at=datetime.now(UTC) - services.STALE_AFTER - timedelta(seconds=1)
+        updated_at=datetime.now(UTC) - services.stale_after() - timedelta(seconds=1)
     )
     assert services.campaign_resume(campaign=campaign) == 1
     attempt.refresh_from_db()

@@ -13,7 +13,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from metrics.selectors import unknown_run_ids
-from replay import runner, services
+from replay import dispatch, runner, services
 from replay.executors import ExecutorConfigError, LocalExecutor
 from replay.models import ReplayCampaign
 from replay.selectors import FAILED, replay_candidates, replay_states, runs_for_replay
@@ -56,10 +56,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="One JSON document on stdout.")
 
     def handle(self, *args, **options):
-        if options["no_wait"]:
+        if options["no_wait"] and not dispatch.uses_task_queue():
             raise CommandError(
-                "--no-wait needs a task queue to go on without this command; the in-process "
-                "pool stops with it (Celery dispatch is not available yet)"
+                "--no-wait needs a task queue to go on without this command (set "
+                "CELERY_BROKER_URL and run workers); the in-process pool stops with it"
             )
         if options["cancel"]:
             return self._cancel(options)
@@ -95,7 +95,7 @@ class Command(BaseCommand):
         if options["dry_run"] or not candidates:
             return self._selection(candidates, options)
 
-        executor = runner.local_executor()
+        executor = services.local_executor()
         try:
             campaign = services.replay_campaign_open(
                 executor=executor,
@@ -110,6 +110,7 @@ class Command(BaseCommand):
                 timeout_seconds=options["timeout"],
                 executor_name=options["executor"],
                 created_by=_operator(),
+                expand_patterns=options["expand_patterns"],
             )
         except services.ReplayRefused as error:
             raise CommandError(error.detail) from None
@@ -140,7 +141,7 @@ class Command(BaseCommand):
 
     def _executor(self, options) -> LocalExecutor:
         """Checked before anything is cloned: a missing command stops here."""
-        executor = runner.local_executor()
+        executor = services.local_executor()
         try:
             executor.check()
         except ExecutorConfigError as error:
@@ -148,7 +149,9 @@ class Command(BaseCommand):
         return executor
 
     def _run(self, campaign: ReplayCampaign, executor: LocalExecutor, options):
-        executor = runner.with_campaign_key(executor, campaign)
+        if not dispatch.uses_task_queue():
+            # Workers make their own keys: only hashes are stored, none travels.
+            executor = services.with_campaign_key(executor, campaign)
         stop = threading.Event()
         # Ctrl-C and SIGTERM stop the campaign cleanly (only the main thread may listen).
         listening = threading.current_thread() is threading.main_thread()
@@ -157,16 +160,27 @@ class Command(BaseCommand):
             for number in ((signal.SIGINT, signal.SIGTERM) if listening else ())
         }
         try:
-            campaign = runner.campaign_run(
-                campaign=campaign,
-                executor=executor,
-                stop=stop,
-                on_progress=self._progress_printer(options),
-                expand_patterns=options["expand_patterns"],
-            )
+            if not dispatch.uses_task_queue():
+                campaign = runner.campaign_run(
+                    campaign=campaign,
+                    executor=executor,
+                    stop=stop,
+                    on_progress=self._progress_printer(options),
+                )
+            elif options["no_wait"]:
+                dispatch.campaign_start(campaign=campaign)
+            else:
+                campaign = dispatch.campaign_wait_on_queue(
+                    campaign=campaign, stop=stop, on_progress=self._progress_printer(options)
+                )
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
+        if options["no_wait"]:
+            self._note(options, f"Campaign {campaign.pk} is on the queue; follow it in the admin.")
+            if options["json"]:
+                self.stdout.write(json.dumps({"campaign": campaign.pk, "status": campaign.status}))
+            return
         counts = services.attempt_counts(campaign)
         if stop.is_set():
             self._note(

@@ -1,0 +1,190 @@
+"""Campaigns on the real task queue: Celery workers in subprocesses against Redis on
+127.0.0.1:6379 (a database of its own), executors driving a live server."""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import psutil
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from abtests.models import ABTestResult
+from autopack_site.celery import app
+from autopack_site.testing import BASE_DIR, database_url, subprocess_env
+from metrics.models import PhaseMetrics, Run
+from replay.models import ReplayAttempt, ReplayCampaign
+from replay.tests.factories import failed_run
+from replay.tests.test_campaigns import DRIVE
+
+BROKER = os.environ.get("AUTOPACK_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis():
+    import redis
+
+    client = redis.Redis.from_url(BROKER, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("AUTOPACK_REQUIRE_BROKER") == "1":
+            raise
+        pytest.skip(f"no Redis at {BROKER}; .ci/run starts one")
+    return client
+
+
+@pytest.fixture
+def queue(settings, live_server, phase6_on, tmp_path):
+    """Redis emptied, this process sending to it, and a way to start workers."""
+    _redis().flushdb()
+    settings.CELERY_BROKER_URL = BROKER
+    settings.AUTOPACK_API_URL = live_server.url
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path / "results"
+    settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + f" 1.0 {tmp_path / 'record.txt'}"
+    previous = app.conf.broker_url
+    app.conf.broker_url = BROKER
+    workers: list[subprocess.Popen] = []
+
+    def start_worker(name: str, *, concurrency: int = 2, **env: str) -> subprocess.Popen:
+        log = tmp_path / f"{name}.log"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "autopack_site",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=BASE_DIR,
+            env=subprocess_env(
+                DATABASE_URL=database_url(connection.settings_dict),
+                CELERY_BROKER_URL=BROKER,
+                CELERY_VISIBILITY_TIMEOUT="4",
+                CELERY_UNACKED_RESTORE_INTERVAL="1",
+                CELERY_UNACKED_RESTORE_THROTTLE="1",
+                AUTOPACK_API_URL=live_server.url,
+                AUTOPACK_EXECUTOR_COMMAND=settings.AUTOPACK_EXECUTOR_COMMAND,
+                AUTOPACK_REPLAY_RESULTS_DIR=str(settings.AUTOPACK_REPLAY_RESULTS_DIR),
+                AUTOPACK_REPLAY_HEARTBEAT_SECONDS="0.5",
+                AUTOPACK_REPLAY_STALE_SECONDS="3",
+                **env,
+            ),
+            stdout=log.open("w", encoding="utf-8"),
+            stderr=subprocess.STDOUT,
+        )
+        workers.append(process)
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text(encoding="utf-8"):
+            assert process.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "worker did not start"
+            time.sleep(0.2)
+        return process
+
+    yield start_worker
+    for process in workers:
+        _kill_tree(process.pid, signal.SIGTERM)
+    for process in workers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        _kill_tree(process.pid, signal.SIGKILL)
+    app.conf.broker_url = previous
+
+
+def _kill_tree(pid: int, sig: int) -> None:
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    for process in [*root.children(recursive=True), root]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.send_signal(sig)
+
+
+def _finished(campaign_id: str, timeout: float = 60) -> ReplayCampaign:
+    deadline = time.monotonic() + timeout
+    while not (campaign := ReplayCampaign.objects.get(pk=campaign_id)).is_finished:
+        assert time.monotonic() < deadline, list(campaign.attempts.values_list("status", flat=True))
+        time.sleep(0.2)
+    return campaign
+
+
+def _peak(record: Path) -> int:
+    events = sorted(
+        (float(moment), +1 if what == "start" else -1)
+        for what, _, moment in (
+            line.split() for line in record.read_text(encoding="utf-8").splitlines()
+        )
+    )
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def test_workers_run_a_campaign_never_past_its_batch_size(queue, tmp_path):
+    queue("one", DRIVE_DELAY="0.5")
+    queue("two", DRIVE_DELAY="0.5")  # four places in all, for a batch of two
+    for n in range(5):
+        failed_run(f"queued-{n}")
+    out = StringIO()
+    call_command("replay_campaign", "--batch-size", "2", "--json", stdout=out, stderr=StringIO())
+    document = json.loads(out.getvalue())
+    assert document["status"] == "COMPLETED" and document["attempts"]["SUCCEEDED"] == 5
+    assert _peak(tmp_path / "record.txt") == 2
+    campaign = ReplayCampaign.objects.get()
+    assert ABTestResult.objects.filter(test_id=campaign.pk, is_valid=True).count() == 5
+    assert (tmp_path / "results" / f"{campaign.pk}_summary.json").is_file()
+
+
+def test_no_wait_leaves_the_campaign_to_the_queue(queue):
+    failed_run("later")
+    out = StringIO()
+    call_command("replay_campaign", "--no-wait", stdout=out, stderr=StringIO())
+    assert "is on the queue" in out.getvalue()
+    campaign = ReplayCampaign.objects.get()
+    assert not campaign.is_finished  # nobody has run it yet
+    queue("late")
+    campaign = _finished(campaign.pk)
+    assert campaign.status == ReplayCampaign.Status.COMPLETED
+
+
+def test_a_worker_killed_mid_replay_is_redelivered_and_the_replay_runs_once(queue):
+    doomed = queue("doomed", concurrency=1, DRIVE_DELAY="60")
+    failed_run("survivor")
+    call_command("replay_campaign", "--no-wait", stdout=StringIO(), stderr=StringIO())
+    campaign = ReplayCampaign.objects.get()
+    deadline = time.monotonic() + 30
+    while not campaign.attempts.filter(status=ReplayAttempt.Status.RUNNING).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    first_clone = campaign.attempts.get().replay_run_id
+    _kill_tree(doomed.pid, signal.SIGKILL)  # the machine is gone: worker, pool, executor
+    doomed.wait(timeout=10)
+    queue("heir", concurrency=1, DRIVE_DELAY="0")
+    campaign = _finished(campaign.pk, timeout=90)
+    attempt = campaign.attempts.get()
+    assert attempt.status == ReplayAttempt.Status.SUCCEEDED
+    assert attempt.replay_run_id == first_clone
+    assert Run.objects.filter(replay_of_id="survivor").count() == 1
+    assert ABTestResult.objects.filter(test_id=campaign.pk).count() == 1
+    # One executor's ledger: a row per phase, nothing doubled.
+    assert PhaseMetrics.objects.filter(run_id=first_clone).count() == 3
