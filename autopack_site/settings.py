@@ -179,6 +179,11 @@ SPECTACULAR_SETTINGS = {
         "PhaseStateEnum": "metrics.models.Phase.State",
         "EventTypeEnum": "metrics.models.DashboardEvent.EventType",
         "ExecutorRunStatusEnum": ["COMPLETE", "FAILED", "RUNNING", "QUEUED"],
+        "ReplayCampaignStatusEnum": "replay.models.ReplayCampaign.Status",
+        "ReplayAttemptStatusEnum": "replay.models.ReplayAttempt.Status",
+        "ReplayExecutorEnum": "replay.models.ReplayCampaign.Executor",
+        # What a client may ask for today (the api executor is not built yet).
+        "ReplayExecutorRequestEnum": ["local"],
     },
     # Serve Swagger UI from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
