@@ -182,6 +182,8 @@ def test_refusals_name_the_problem_and_clone_nothing(replay_settings, monkeypatc
     with pytest.raises(CommandError, match=r"unknown run state 'BROKEN'.*DONE_FAILED_ENVIRONMENT"):
         replay("--state", "BROKEN")
     assert replay("--state", "DONE_SUCCESS")[0].strip() == "No runs match; nothing to replay."
+    with pytest.raises(CommandError, match="--no-wait needs a task queue"):
+        replay("--no-wait")
     assert not ReplayCampaign.objects.exists()
     assert not Run.objects.filter(replay_of__isnull=False).exists()
 
@@ -328,3 +330,18 @@ def test_seed_demo_replays_runs_a_small_campaign_in_process(transactional_db, se
     assert not ReplayCampaign.objects.exists() and not ABTestResult.objects.exists()
     assert not Run.objects.filter(replay_of__isnull=False).exists()
     assert Run.objects.filter(pk__startswith="demo-").count() == 2
+
+
+def test_progress_is_plain_lines_off_a_terminal_and_nothing_extra_with_json(replay_settings):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+    failed_run("shown-1")
+    failed_run("shown-2")
+    out, _ = replay("--batch-size", "1")
+    lines = out.splitlines()
+    progress = [line for line in lines if " done, " in line]
+    assert progress and progress[-1].startswith("2/2 done, 0 running, 2 recovered, 0 failed")
+    assert "ETA" in progress[-1] and "\r" not in out
+    assert lines[-1].startswith("Campaign replay-") and "COMPLETED" in lines[-1]
+    failed_run("shown-3")
+    json_out, _ = replay("--json", "--run-id", "shown-3")
+    assert json.loads(json_out)["status"] == "COMPLETED"  # one document, nothing else
