@@ -182,8 +182,6 @@ SPECTACULAR_SETTINGS = {
         "ReplayCampaignStatusEnum": "replay.models.ReplayCampaign.Status",
         "ReplayAttemptStatusEnum": "replay.models.ReplayAttempt.Status",
         "ReplayExecutorEnum": "replay.models.ReplayCampaign.Executor",
-        # What a client may ask for today (the api executor is not built yet).
-        "ReplayExecutorRequestEnum": ["local"],
     },
     # Serve Swagger UI from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -200,6 +198,10 @@ AUTOPACK_METRICS_RETENTION_DAYS = env.int("AUTOPACK_METRICS_RETENTION_DAYS", def
 # must have Phase 6 on), the command that executes one run, and where reports go.
 AUTOPACK_API_URL = env.str("AUTOPACK_API_URL", default="http://127.0.0.1:8000")
 AUTOPACK_EXECUTOR_COMMAND = env.str("AUTOPACK_EXECUTOR_COMMAND", default="")
+# The api executor polls GET /runs/{id}/status about this often (Autopack's 2 s).
+AUTOPACK_API_POLL_SECONDS = env.float("AUTOPACK_API_POLL_SECONDS", default=2.0)
+# POST /runs/{id}/execute: how long this server's local executor may run one run.
+AUTOPACK_EXECUTE_TIMEOUT_SECONDS = env.int("AUTOPACK_EXECUTE_TIMEOUT_SECONDS", default=3600)
 AUTOPACK_REPLAY_RESULTS_DIR = Path(
     env.str("AUTOPACK_REPLAY_RESULTS_DIR", default=str(BASE_DIR / "archive" / "replay_results"))
 )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("dashboard/", include("autopack_site.dashboard_urls")),
     path("", include("metrics.api.executor_urls")),
+    path("", include("replay.api.executor_urls")),
 ]
 
 # Outside DRF's views (unknown routes, a refused Host, an unhandled exception) the

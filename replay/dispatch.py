@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from replay import runner, services, tasks
 from replay.models import ReplayAttempt, ReplayCampaign
@@ -60,3 +60,19 @@ def campaign_wait_on_queue(
         time.sleep(POLL_SECONDS)
     on_progress(runner.progress_of(campaign, started=started))
     return campaign
+
+
+def run_execute(*, run_id: str) -> None:
+    """Have the local executor execute the run, on the queue or in a thread here."""
+    if uses_task_queue():
+        transaction.on_commit(lambda: tasks.replay_run_execute.delay(run_id))
+        return
+
+    def execute() -> None:
+        try:
+            tasks.execute_run(run_id)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=execute, name=f"execute-{run_id}", daemon=True)
+    transaction.on_commit(thread.start)

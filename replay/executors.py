@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shlex
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from autopack_site.ops.http import JsonClient
 
 # How often a waiting executor checks for cancellation (and how long a tree gets to
 # exit after terminate before it is killed).
@@ -39,6 +42,7 @@ class ExecutorOutcome:
     timed_out: bool = False
     cancelled: bool = False
     error: str = ""  # the executor could not start or crashed
+    detail: str = ""  # why a failing executor failed, when it says
 
 
 def command_argv(command: str, *, run_id: str, api_url: str) -> list[str]:
@@ -130,3 +134,81 @@ class LocalExecutor:
                     return ExecutorOutcome(
                         exit_code=process.returncode, timed_out=not stop, cancelled=stop
                     )
+
+
+# Autopack's `run_parallel.py --executor api` contract for GET /runs/{id}/status.
+API_SUCCESS = frozenset({"COMPLETE", "SUCCEEDED"})
+API_FAILURE = frozenset({"FAILED", "CANCELLED", "TIMEOUT"})
+
+
+@dataclass(frozen=True)
+class ApiExecutor:
+    """Has a server execute the run: `POST {api_url}/runs/{id}/execute` with the key as
+    Bearer, then polls `GET /runs/{id}/status` until its `state` is terminal or the
+    timeout passes: about every POLL seconds, jittered ±20%, backing off ×1.5 (to 30 s)
+    on errors. COMPLETE is success; FAILED, CANCELLED, TIMEOUT failure; anything else
+    means keep polling."""
+
+    api_url: str
+    api_key: str
+    poll_seconds: float = 2.0
+    max_poll_seconds: float = 30.0
+
+    def check(self) -> None:
+        if not self.api_url:
+            raise ExecutorConfigError("the api executor needs AUTOPACK_API_URL")
+
+    def run(
+        self,
+        run_id: str,
+        *,
+        timeout: float,
+        log_path: Path,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> ExecutorOutcome:
+        client = JsonClient(self.api_url, self.api_key, timeout=30, bearer=True)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("a", encoding="utf-8") as log:
+
+            def note(line: str) -> None:
+                log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
+                log.flush()
+
+            try:
+                started = client.request("POST", f"/runs/{run_id}/execute", {})
+            except OSError as error:
+                return ExecutorOutcome(error=f"could not reach {self.api_url}: {error}")
+            note(f"POST /runs/{run_id}/execute: HTTP {started.status} {started.body}")
+            if not 200 <= started.status < 300:
+                return ExecutorOutcome(
+                    error=f"{self.api_url} refused to execute the run: HTTP {started.status}"
+                )
+            deadline = time.monotonic() + timeout
+            interval, last_state = self.poll_seconds, None
+            while True:
+                wake = time.monotonic() + interval * random.uniform(0.8, 1.2)
+                while time.monotonic() < min(wake, deadline):
+                    if should_stop():
+                        note("stopped")
+                        return ExecutorOutcome(cancelled=True)
+                    time.sleep(min(POLL_SECONDS, max(wake - time.monotonic(), 0)))
+                if time.monotonic() >= deadline:
+                    note(f"timeout after {timeout:g} s in state {last_state}")
+                    return ExecutorOutcome(timed_out=True)
+                try:
+                    reply = client.request("GET", f"/runs/{run_id}/status")
+                except OSError as error:
+                    reply = None
+                    note(f"status poll failed: {error}")
+                if reply is None or reply.status != 200 or not isinstance(reply.body, dict):
+                    interval = min(interval * 1.5, self.max_poll_seconds)
+                    continue
+                interval = self.poll_seconds
+                state = reply.body.get("state")
+                if state != last_state:
+                    note(f"state {state}")
+                    last_state = state
+                if state in API_SUCCESS:
+                    return ExecutorOutcome(exit_code=0)
+                if state in API_FAILURE:
+                    return ExecutorOutcome(exit_code=1, detail=f"the server reported {state}")

@@ -20,7 +20,6 @@ from pathlib import Path
 from django.db import close_old_connections, connections, transaction
 
 from replay import services
-from replay.executors import LocalExecutor
 from replay.models import ReplayAttempt, ReplayCampaign
 
 logger = logging.getLogger(__name__)
@@ -56,7 +55,9 @@ def progress_of(campaign: ReplayCampaign, *, started: float) -> Progress:
 
 
 class _Run:
-    def __init__(self, campaign: ReplayCampaign, executor: LocalExecutor, stop: threading.Event):
+    def __init__(
+        self, campaign: ReplayCampaign, executor: services.Executor, stop: threading.Event
+    ):
         self.campaign = campaign
         self.executor = executor
         self.stop = stop
@@ -90,7 +91,7 @@ class _Run:
 def campaign_run(
     *,
     campaign: ReplayCampaign,
-    executor: LocalExecutor,
+    executor: services.Executor,
     stop: threading.Event | None = None,
     on_progress: Callable[[Progress], None] = lambda progress: None,
 ) -> ReplayCampaign:
@@ -137,7 +138,7 @@ def campaign_start_in_background(*, campaign: ReplayCampaign) -> threading.Threa
     """Run the campaign in a daemon thread of this process (the in-process pool of
     the embedded default), for the admin and the API. A process that dies takes the
     thread with it; its attempts' heartbeats stop and `--resume` picks them up."""
-    executor = services.local_executor()
+    executor = services.executor_named(campaign.executor)
     executor.check()
     executor = services.with_campaign_key(executor, campaign)
 

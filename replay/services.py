@@ -33,7 +33,12 @@ from metrics.models import IDENTIFIER_MAX_LENGTH, DashboardEvent, Phase, PhaseMe
 from patterns.mining import mine
 from patterns.selectors import failure_messages, known_patterns, pattern_matches
 from replay import compare
-from replay.executors import ExecutorConfigError, ExecutorOutcome, LocalExecutor
+from replay.executors import (
+    ApiExecutor,
+    ExecutorConfigError,
+    ExecutorOutcome,
+    LocalExecutor,
+)
 from replay.models import ReplayAttempt, ReplayCampaign
 
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -81,7 +86,22 @@ def local_executor(*, api_key: str = "") -> LocalExecutor:
     )
 
 
-def with_campaign_key(executor: LocalExecutor, campaign: ReplayCampaign) -> LocalExecutor:
+Executor = LocalExecutor | ApiExecutor
+
+
+def executor_named(name: str, *, api_key: str = "") -> Executor:
+    """The executor a campaign uses: local (a subprocess per replay) or api (the
+    server at AUTOPACK_API_URL executes it, `POST /runs/{id}/execute`)."""
+    if name == ReplayCampaign.Executor.API:
+        return ApiExecutor(
+            api_url=settings.AUTOPACK_API_URL,
+            api_key=api_key or os.environ.get("AUTOPACK_API_KEY", ""),
+            poll_seconds=settings.AUTOPACK_API_POLL_SECONDS,
+        )
+    return local_executor(api_key=api_key)
+
+
+def with_campaign_key(executor: Executor, campaign: ReplayCampaign) -> Executor:
     """The executor with a key: the configured one, else one made for this campaign
     (revoked when it ends)."""
     if executor.api_key:
@@ -89,7 +109,7 @@ def with_campaign_key(executor: LocalExecutor, campaign: ReplayCampaign) -> Loca
     return dataclasses.replace(executor, api_key=campaign_key_create(campaign=campaign))
 
 
-def replay_preflight(*, executor: LocalExecutor) -> None:
+def replay_preflight(*, executor: Executor) -> None:
     """Before anything is cloned: the executor is usable, and the server the replays
     report to has Phase 6 ingestion on (their telemetry would be refused otherwise)."""
     try:
@@ -198,7 +218,7 @@ def campaign_filters(*, run_ids, from_date, to_date, state) -> dict:
     }
 
 
-def replay_campaign_open(*, executor: LocalExecutor, **campaign) -> ReplayCampaign:
+def replay_campaign_open(*, executor: Executor, **campaign) -> ReplayCampaign:
     """Check the executor and the target server, then create the campaign (nothing is
     cloned until its attempts are dispatched)."""
     replay_preflight(executor=executor)
@@ -336,7 +356,9 @@ def _judge(outcome: ExecutorOutcome, run: Run) -> tuple[str, str]:
     if outcome.exit_code is not None and outcome.exit_code < 0:
         return ReplayAttempt.Status.ERROR, f"the executor crashed (signal {-outcome.exit_code})"
     if outcome.exit_code not in (0, None):
-        return ReplayAttempt.Status.FAILED, f"the executor exited with code {outcome.exit_code}"
+        return ReplayAttempt.Status.FAILED, (
+            outcome.detail or f"the executor exited with code {outcome.exit_code}"
+        )
     if not run.is_terminal:
         return ReplayAttempt.Status.ERROR, f"{UNFINISHED_REASON} (state {run.state})"
     if run.state == Run.State.DONE_SUCCESS:
@@ -643,3 +665,59 @@ def campaign_resume(*, campaign: ReplayCampaign) -> int:
     campaign.finished_at = campaign.interrupted_at = None
     campaign.save(update_fields=["status", "finished_at", "interrupted_at", "updated_at"])
     return campaign.attempts.filter(status__in=ReplayAttempt.Status.unfinished()).count()
+
+
+# --- POST /runs/{id}/execute: this server executes one run with the local executor --
+
+# Run states in which a run is being executed (the executor status RUNNING).
+EXECUTING_STATES = (
+    Run.State.PHASE_EXECUTION,
+    Run.State.GATE,
+    Run.State.CI_RUNNING,
+    Run.State.SNAPSHOT_CREATED,
+)
+
+
+class RunNotExecutable(ConflictError):
+    pass
+
+
+@transaction.atomic
+def run_execution_start(*, run_id: str) -> Run:
+    """Mark the run as executing (PHASE_EXECUTION, started now) before its executor is
+    dispatched: a second request for it is refused (RunNotExecutable, a 409), so one
+    run never gets two executors. Run.DoesNotExist for an unknown run."""
+    run = Run.objects.select_for_update().get(pk=run_id)
+    if run.is_terminal:
+        raise RunNotExecutable(f"Run {run.pk!r} is {run.state}; it has finished.")
+    if run.state in EXECUTING_STATES:
+        raise RunNotExecutable(f"Run {run.pk!r} is already executing ({run.state}).")
+    run.state, run.started_at = Run.State.PHASE_EXECUTION, run.started_at or timezone.now()
+    run.save(update_fields=["state", "started_at", "updated_at"])
+    return run
+
+
+def execution_timeout_seconds() -> int:
+    return settings.AUTOPACK_EXECUTE_TIMEOUT_SECONDS
+
+
+def run_execution_finish(*, run_id: str, outcome: ExecutorOutcome) -> Run:
+    """After the executor: a run it left unfinished is DONE_FAILED_ENVIRONMENT with why."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if not run.is_terminal:
+            if outcome.timed_out:
+                reason = "the executor ran past the timeout and was killed"
+            elif outcome.error:
+                reason = outcome.error
+            elif outcome.exit_code not in (0, None):
+                reason = f"the executor exited with code {outcome.exit_code}"
+            else:
+                reason = f"{UNFINISHED_REASON} (state {run.state})"
+            run.state, run.failure_reason, run.completed_at = (
+                Run.State.DONE_FAILED_ENVIRONMENT,
+                reason,
+                timezone.now(),
+            )
+            run.save(update_fields=["state", "failure_reason", "completed_at", "updated_at"])
+    return run

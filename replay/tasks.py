@@ -14,25 +14,27 @@ import time
 from pathlib import Path
 
 from django.db import close_old_connections
+from rest_framework_api_key.models import APIKey
 
 from autopack_site.celery import app
 from replay import services
-from replay.executors import LocalExecutor
 from replay.models import ReplayAttempt, ReplayCampaign
 
 logger = logging.getLogger(__name__)
-# Keys this worker process made for campaigns' executors (only hashes are stored, so
-# a key cannot travel through the broker): one per campaign, revoked when it ends.
+# Keys this process made for executors (only hashes are stored, so a key cannot
+# travel through the broker): one per campaign, revoked when it ends, and one for the
+# runs it executes on request.
 _campaign_keys: dict[str, str] = {}
 
 
-def _executor(campaign: ReplayCampaign) -> LocalExecutor:
-    executor = services.local_executor()
+def _executor(campaign: ReplayCampaign) -> services.Executor:
+    executor = services.executor_named(campaign.executor)
     if executor.api_key:
         return executor
-    if campaign.pk not in _campaign_keys:
-        _campaign_keys[campaign.pk] = services.campaign_key_create(campaign=campaign)
-    return services.local_executor(api_key=_campaign_keys[campaign.pk])
+    key = _campaign_keys.get(campaign.pk)
+    if key is None or not APIKey.objects.is_valid(key):
+        key = _campaign_keys[campaign.pk] = services.campaign_key_create(campaign=campaign)
+    return services.executor_named(campaign.executor, api_key=key)
 
 
 class _Watch:
@@ -99,3 +101,31 @@ def replay_attempt_run(self, attempt_id: int) -> str:
     dispatch(campaign)
     services.campaign_finish_if_done(campaign=campaign)
     return "done"
+
+
+def execute_run(run_id: str) -> str:
+    """Run the local executor for one run (POST /runs/{id}/execute), then settle it."""
+    executor = services.local_executor()
+    if not executor.api_key:
+        executor = services.local_executor(api_key=_execution_key())
+    outcome = executor.run(
+        run_id,
+        timeout=services.execution_timeout_seconds(),
+        log_path=services.results_dir() / f"{run_id}.log",
+    )
+    services.run_execution_finish(run_id=run_id, outcome=outcome)
+    return "done"
+
+
+def _execution_key() -> str:
+    """This process's key for the runs it executes on request (made once per process)."""
+    key = _campaign_keys.get("executions")
+    if key is None or not APIKey.objects.is_valid(key):  # revoked or deleted since
+        key = _campaign_keys["executions"] = APIKey.objects.create_key(name="run executions")[1]
+    return key
+
+
+@app.task(name="replay.run_execute", acks_late=True, reject_on_worker_lost=True)
+def replay_run_execute(run_id: str) -> str:
+    close_old_connections()
+    return execute_run(run_id)

@@ -18,10 +18,13 @@ class HttpReply:
 class JsonClient:
     """JSON over HTTP with an API key, standard library only (smoke checks, executors)."""
 
-    def __init__(self, base_url: str, api_key: str | None, timeout: float = 10.0):
+    def __init__(
+        self, base_url: str, api_key: str | None, timeout: float = 10.0, *, bearer: bool = False
+    ):
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
+        self.bearer = bearer  # send the key as Authorization: Bearer (Autopack's clients)
 
     def request(self, method: str, path: str, body: object = None) -> HttpReply:
         data = None if body is None else json.dumps(body).encode("utf-8")
@@ -29,7 +32,9 @@ class JsonClient:
         request.add_header("Accept", "application/json")
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        if self.api_key:
+        if self.api_key and self.bearer:
+            request.add_header("Authorization", f"Bearer {self.api_key}")
+        elif self.api_key:
             request.add_header("X-API-Key", self.api_key)
         started = time.perf_counter()
         try:

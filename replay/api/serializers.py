@@ -22,7 +22,7 @@ class CampaignRequestSerializer(serializers.Serializer):
     state = serializers.CharField(default=FAILED, max_length=40)
     dry_run = serializers.BooleanField(default=True)
     executor = serializers.ChoiceField(
-        choices=[ReplayCampaign.Executor.LOCAL], default=ReplayCampaign.Executor.LOCAL
+        choices=ReplayCampaign.Executor.choices, default=ReplayCampaign.Executor.LOCAL
     )
     batch_size = serializers.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, default=5)
     timeout_seconds = serializers.IntegerField(

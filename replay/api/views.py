@@ -59,7 +59,7 @@ class ReplayCampaignViewSet(
                 to_date=options.get("to_date"),
                 state=options["state"],
             ),
-            executor=services.local_executor(),
+            executor=services.executor_named(options["executor"]),
             executor_name=options["executor"],
             batch_size=options["batch_size"],
             timeout_seconds=options["timeout_seconds"],
@@ -83,7 +83,7 @@ class ReplayCampaignViewSet(
     def resume(self, request, pk=None):
         """Run what is unfinished again, on the same clones (409 while it runs elsewhere)."""
         campaign = self.get_object()
-        executor = services.local_executor()
+        executor = services.executor_named(campaign.executor)
         services.replay_preflight(executor=executor)
         services.campaign_resume(campaign=campaign)
         dispatch.campaign_start(campaign=campaign)

@@ -18,9 +18,11 @@ from django.db import connection
 
 from abtests.models import ABTestResult
 from autopack_site.celery import app
+from autopack_site.ops.http import JsonClient
 from autopack_site.testing import BASE_DIR, database_url, subprocess_env
 from metrics.models import PhaseMetrics, Run
 from replay.models import ReplayAttempt, ReplayCampaign
+from replay.services import run_clone_for_replay
 from replay.tests.factories import failed_run
 from replay.tests.test_campaigns import DRIVE
 
@@ -188,3 +190,16 @@ def test_a_worker_killed_mid_replay_is_redelivered_and_the_replay_runs_once(queu
     assert ABTestResult.objects.filter(test_id=campaign.pk).count() == 1
     # One executor's ledger: a row per phase, nothing doubled.
     assert PhaseMetrics.objects.filter(run_id=first_clone).count() == 3
+
+
+def test_execute_on_the_queue_is_run_by_a_worker(queue, live_server, api_key):
+    queue("executor")
+    clone = run_clone_for_replay(original=failed_run("queued-execute"))
+    client = JsonClient(live_server.url, api_key, bearer=True)
+    assert client.request("POST", f"/runs/{clone.pk}/execute", {}).status == 200
+    deadline = time.monotonic() + 60
+    while client.request("GET", f"/runs/{clone.pk}/status").body["state"] != "COMPLETE":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    clone.refresh_from_db()
+    assert clone.state == "DONE_SUCCESS"

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metrics.selectors import unknown_run_ids
 from replay import dispatch, runner, services
-from replay.executors import ExecutorConfigError, LocalExecutor
+from replay.executors import ExecutorConfigError
 from replay.models import ReplayCampaign
 from replay.selectors import FAILED, replay_candidates, replay_states, runs_for_replay
 
@@ -46,7 +46,13 @@ class Command(BaseCommand):
             "--state", default=FAILED, help="A run state, or FAILED (every DONE_FAILED_*)."
         )
         parser.add_argument("--dry-run", action="store_true", help="Show the selection only.")
-        parser.add_argument("--executor", choices=["local"], default="local")
+        parser.add_argument(
+            "--executor",
+            choices=ReplayCampaign.Executor.values,
+            default=ReplayCampaign.Executor.LOCAL,
+            help="local: AUTOPACK_EXECUTOR_COMMAND per replay; api: the server at "
+            "AUTOPACK_API_URL executes it (POST /runs/{id}/execute) and is polled.",
+        )
         parser.add_argument("--batch-size", type=_positive, default=5)
         parser.add_argument("--timeout", type=_positive, default=3600, help="Seconds per replay.")
         parser.add_argument("--no-wait", action="store_true")
@@ -65,7 +71,7 @@ class Command(BaseCommand):
             return self._cancel(options)
         if options["resume"]:
             campaign = self._campaign(options["resume"])
-            executor = self._executor(options)
+            executor = self._executor(campaign.executor)
             try:
                 queued = services.campaign_resume(campaign=campaign)
             except services.CampaignBusy as error:
@@ -95,7 +101,7 @@ class Command(BaseCommand):
         if options["dry_run"] or not candidates:
             return self._selection(candidates, options)
 
-        executor = services.local_executor()
+        executor = services.executor_named(options["executor"])
         try:
             campaign = services.replay_campaign_open(
                 executor=executor,
@@ -139,16 +145,16 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps({"campaign": campaign.pk, "cancelled_queued": cancelled}))
 
-    def _executor(self, options) -> LocalExecutor:
+    def _executor(self, name: str) -> services.Executor:
         """Checked before anything is cloned: a missing command stops here."""
-        executor = services.local_executor()
+        executor = services.executor_named(name)
         try:
             executor.check()
         except ExecutorConfigError as error:
             raise CommandError(str(error)) from None
         return executor
 
-    def _run(self, campaign: ReplayCampaign, executor: LocalExecutor, options):
+    def _run(self, campaign: ReplayCampaign, executor: services.Executor, options):
         if not dispatch.uses_task_queue():
             # Workers make their own keys: only hashes are stored, none travels.
             executor = services.with_campaign_key(executor, campaign)
