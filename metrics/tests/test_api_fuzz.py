@@ -13,6 +13,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
+from autopack_site.testing import running_server, subprocess_env
 from metrics.tests.factories import PhaseFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
@@ -22,19 +23,28 @@ FUZZ_PHASE_ID = "fuzz-phase"
 
 
 @pytest.fixture
-def api_schema(db, monkeypatch):
+def api_schema(db, monkeypatch, settings, tmp_path):
     from autopack_site.wsgi import application
 
-    # Switches on: their 503s are deliberate and tested on their own.
+    # Switches on and a replay executor configured: their 503s are deliberate and
+    # tested on their own. Replays would report to a real server with Phase 6 on
+    # (nothing is executed: the test's transaction never commits, so nothing starts).
     monkeypatch.setenv("AUTOPACK_ENABLE_PHASE6_METRICS", "1")
     monkeypatch.setenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", "1")
+    settings.AUTOPACK_EXECUTOR_COMMAND = "python -c pass"
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
     PhaseFactory(run__id=FUZZ_RUN_ID, phase_id=FUZZ_PHASE_ID)
     # Keep the test's connection (and its transaction) across WSGI requests,
     # as Django's own test client does.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+    target = subprocess_env(
+        AUTOPACK_ENABLE_PHASE6_METRICS="1", DATABASE_URL=f"sqlite:///{tmp_path / 'target.db'}"
+    )
     try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+        with running_server(target) as url:
+            settings.AUTOPACK_API_URL = url
+            yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
