@@ -34,18 +34,13 @@ def run_figures(run: Run) -> RunFigures:
     totals = consolidated_totals(run.pk)
     # Only A/B needs SKIPPED; counting it here keeps the consolidated endpoint lean.
     skipped = Phase.objects.filter(run=run, state=Phase.State.SKIPPED).count()
-    duration = (
-        (run.completed_at - run.started_at).total_seconds()
-        if run.started_at and run.completed_at
-        else None
-    )
     return RunFigures(
         tokens={name: totals[name] for name in (*TOKEN_CATEGORIES, "total_tokens")},
         complete=totals["completed_phases"],
         failed=totals["failed_phases"],
         skipped=skipped,
         total=totals["total_phases"],
-        duration_seconds=duration,
+        duration_seconds=run.duration_seconds,
     )
 
 

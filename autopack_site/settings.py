@@ -198,6 +198,9 @@ AUTOPACK_METRICS_RETENTION_DAYS = env.int("AUTOPACK_METRICS_RETENTION_DAYS", def
 # must have Phase 6 on), the command that executes one run, and where reports go.
 AUTOPACK_API_URL = env.str("AUTOPACK_API_URL", default="http://127.0.0.1:8000")
 AUTOPACK_EXECUTOR_COMMAND = env.str("AUTOPACK_EXECUTOR_COMMAND", default="")
+# An executor class replacing local and api for every campaign: `bench_replay`'s
+# workers use replay.benchmark.InstantExecutor. Unset in production.
+AUTOPACK_REPLAY_EXECUTOR_CLASS = env.str("AUTOPACK_REPLAY_EXECUTOR_CLASS", default="")
 # The api executor polls GET /runs/{id}/status about this often (Autopack's 2 s).
 AUTOPACK_API_POLL_SECONDS = env.float("AUTOPACK_API_POLL_SECONDS", default=2.0)
 # POST /runs/{id}/execute: how long this server's local executor may run one run.

@@ -128,6 +128,13 @@ class Run(models.Model):
     def is_terminal(self) -> bool:
         return self.state in Run.State.terminal()
 
+    @property
+    def duration_seconds(self) -> float | None:
+        """Start to finish, when both are known."""
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.started_at).total_seconds()
+
 
 class Tier(models.Model):
     class State(models.TextChoices):

@@ -93,7 +93,7 @@ def campaign_run(
     campaign: ReplayCampaign,
     executor: services.Executor,
     stop: threading.Event | None = None,
-    on_progress: Callable[[Progress], None] = lambda progress: None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> ReplayCampaign:
     """Run the campaign's queued attempts until none is left, it is cancelled, or
     `stop` is set; then (unless stopped) finish it. Returns it as stored."""
@@ -108,7 +108,7 @@ def campaign_run(
     )
     running: dict[Future, int] = {}
     started = time.monotonic()
-    beat = started
+    beat = looked = started
     with ThreadPoolExecutor(max_workers=campaign.batch_size, thread_name_prefix="replay") as pool:
         while queued or running:
             while queued and len(running) < campaign.batch_size and not run.kill.is_set():
@@ -118,16 +118,20 @@ def campaign_run(
             for future in done:
                 running.pop(future)
             close_old_connections()
-            status = ReplayCampaign.objects.values_list("status", flat=True).get(pk=campaign.pk)
-            if status == ReplayCampaign.Status.CANCELLED:
-                run.cancelled.set()
+            # A cancel from another process shows in the campaign's status, read at
+            # most every POLL_SECONDS (not after every finished attempt).
+            if time.monotonic() - looked >= POLL_SECONDS:
+                looked = time.monotonic()
+                if services.campaign_should_stop(campaign_id=campaign.pk) == "cancel":
+                    run.cancelled.set()
             if run.cancelled.is_set() or stop.is_set():
                 run.kill.set()
                 queued.clear()
             if time.monotonic() - beat >= services.heartbeat_seconds():
                 services.attempts_heartbeat(attempt_ids=list(running.values()))
                 beat = time.monotonic()
-            on_progress(progress_of(campaign, started=started))
+            if on_progress is not None:
+                on_progress(progress_of(campaign, started=started))
     if not stop.is_set():
         services.campaign_finish_if_done(campaign=campaign)
     campaign.refresh_from_db()

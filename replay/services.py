@@ -22,10 +22,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from rest_framework_api_key.models import APIKey
 
+from abtests.models import ABTestResult
 from abtests.selectors import experiment_summary
-from abtests.services import ab_result_analyze, run_figures
+from abtests.services import ab_result_analyze
 from autopack_site import kill_switches
 from autopack_site.errors import ConflictError, DomainError
 from autopack_site.ops.http import JsonClient
@@ -91,7 +93,10 @@ Executor = LocalExecutor | ApiExecutor
 
 def executor_named(name: str, *, api_key: str = "") -> Executor:
     """The executor a campaign uses: local (a subprocess per replay) or api (the
-    server at AUTOPACK_API_URL executes it, `POST /runs/{id}/execute`)."""
+    server at AUTOPACK_API_URL executes it, `POST /runs/{id}/execute`).
+    AUTOPACK_REPLAY_EXECUTOR_CLASS, when set, replaces both (benchmarks)."""
+    if settings.AUTOPACK_REPLAY_EXECUTOR_CLASS:
+        return import_string(settings.AUTOPACK_REPLAY_EXECUTOR_CLASS)(api_key=api_key)
     if name == ReplayCampaign.Executor.API:
         return ApiExecutor(
             api_url=settings.AUTOPACK_API_URL,
@@ -145,11 +150,15 @@ def campaign_id_for(*, now: datetime) -> str:
     return f"replay-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{_suffix(6)}"
 
 
-@transaction.atomic
 def run_clone_for_replay(*, original: Run, now: datetime | None = None) -> Run:
     """A fresh run with the original's settings, tiers and phases, states reset and
-    history cleared, marked as its replay with both Phase 6 features on."""
-    now = now or timezone.now()
+    history cleared, marked as its replay with both Phase 6 features on; in a
+    transaction of its own, or the caller's (no savepoint: it is all or nothing)."""
+    with transaction.atomic(savepoint=False):
+        return _clone(original=original, now=now or timezone.now())
+
+
+def _clone(*, original: Run, now: datetime) -> Run:
     clone = Run(
         id=replay_run_id(original.pk, now=now),
         state=Run.State.RUN_CREATED,
@@ -158,7 +167,8 @@ def run_clone_for_replay(*, original: Run, now: datetime | None = None) -> Run:
         feature_flags=dict(REPLAY_FEATURE_FLAGS),
         **{field: getattr(original, field) for field in RUN_SETTINGS},
     )
-    clone.full_clean(validate_unique=False)
+    # replay_of is the run in hand: no query to prove it exists.
+    clone.full_clean(exclude=["replay_of"], validate_unique=False)
     clone.save(force_insert=True)
     tiers = {
         tier.pk: Tier(
@@ -417,8 +427,8 @@ def _pair_record(*, attempt: ReplayAttempt, replay: Run) -> Path:
     compare.write_json_atomic(
         report,
         compare.run_comparison(
-            original=run_side(attempt.original_run),
-            replay=run_side(replay),
+            original=run_side(attempt.original_run, ab, "control"),
+            replay=run_side(replay, ab, "treatment"),
             attempt_status=attempt.status,
             attempt_error=attempt.error,
             ab_valid=ab.is_valid,
@@ -429,16 +439,19 @@ def _pair_record(*, attempt: ReplayAttempt, replay: Run) -> Path:
     return report
 
 
-def run_side(run: Run) -> dict:
-    figures = run_figures(run)
+def run_side(run: Run, ab: ABTestResult, side: str) -> dict:
+    """One run's figures for its comparison report, as the A/B analysis just counted
+    them (`side` is "control" or "treatment"): counted once, never twice."""
+    tokens = dict(getattr(ab, f"{side}_tokens"))
+    tokens["total_tokens"] = getattr(ab, f"{side}_total_tokens")
     return {
         "run_id": run.pk,
         "state": run.state,
-        "phases_complete": figures.complete,
-        "phases_failed": figures.failed,
-        "phases_total": figures.total,
-        "tokens": figures.tokens,
-        "duration_seconds": figures.duration_seconds,
+        "phases_complete": getattr(ab, f"{side}_phases_complete"),
+        "phases_failed": getattr(ab, f"{side}_phases_failed"),
+        "phases_total": getattr(ab, f"{side}_phases_total"),
+        "tokens": tokens,
+        "duration_seconds": run.duration_seconds,
         "git_commit_sha": run.git_commit_sha,
         "model_mapping_hash": run.model_mapping_hash,
     }
