@@ -58,7 +58,9 @@ class ReplayCampaign(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in self.Status.finished()
+        """Ended, every attempt done (a CANCELLED campaign may still be killing some:
+        its finish time is set once the last one stops)."""
+        return self.status in self.Status.finished() and self.finished_at is not None
 
 
 class ReplayAttempt(models.Model):

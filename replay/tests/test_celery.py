@@ -203,3 +203,73 @@ def test_execute_on_the_queue_is_run_by_a_worker(queue, live_server, api_key):
         time.sleep(0.2)
     clone.refresh_from_db()
     assert clone.state == "DONE_SUCCESS"
+
+
+def test_sigterm_on_the_queue_puts_running_attempts_back_and_resume_finishes(
+    queue, live_server, tmp_path, settings
+):
+    slow = queue("slow", concurrency=2, DRIVE_DELAY="60")
+    for n in range(3):
+        failed_run(f"qterm-{n}")
+    env = subprocess_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        CELERY_BROKER_URL=BROKER,
+        AUTOPACK_API_URL=live_server.url,
+        AUTOPACK_EXECUTOR_COMMAND=settings.AUTOPACK_EXECUTOR_COMMAND,
+        AUTOPACK_REPLAY_RESULTS_DIR=str(settings.AUTOPACK_REPLAY_RESULTS_DIR),
+    )
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "replay_campaign", "--batch-size", "2"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while ReplayAttempt.objects.filter(status="RUNNING").count() < 2:
+            assert time.monotonic() < deadline and command.poll() is None
+            time.sleep(0.2)
+        command.send_signal(signal.SIGTERM)
+        _, stderr = command.communicate(timeout=60)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    assert command.returncode == 130 and "--resume" in stderr
+    campaign = ReplayCampaign.objects.get()
+    assert campaign.interrupted_at is not None
+    assert sorted(campaign.attempts.values_list("status", flat=True)) == ["QUEUED"] * 3
+    clones = dict(
+        campaign.attempts.exclude(replay_run=None).values_list("original_run_id", "replay_run_id")
+    )
+    assert len(clones) == 2
+    _kill_tree(slow.pid, signal.SIGTERM)  # the resumed replays go to a quick worker
+    slow.wait(timeout=30)
+    queue("quick", concurrency=2, DRIVE_DELAY="0")
+    call_command("replay_campaign", "--resume", campaign.pk, stdout=StringIO(), stderr=StringIO())
+    campaign = _finished(campaign.pk, timeout=60)
+    assert campaign.status == ReplayCampaign.Status.COMPLETED and campaign.interrupted_at is None
+    assert Run.objects.filter(replay_of__isnull=False).count() == 3
+    for original, clone in clones.items():
+        assert campaign.attempts.get(original_run_id=original).replay_run_id == clone
+
+
+def test_cancel_on_the_queue_kills_running_replays(queue):
+    queue("victim", concurrency=2, DRIVE_DELAY="60")
+    failed_run("qcancel-1")
+    failed_run("qcancel-2")
+    failed_run("qcancel-3")
+    call_command(
+        "replay_campaign", "--no-wait", "--batch-size", "2", stdout=StringIO(), stderr=StringIO()
+    )
+    campaign = ReplayCampaign.objects.get()
+    deadline = time.monotonic() + 60
+    while campaign.attempts.filter(status="RUNNING").count() < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    call_command("replay_campaign", "--cancel", campaign.pk, stdout=StringIO())
+    campaign = _finished(campaign.pk, timeout=60)
+    assert campaign.status == ReplayCampaign.Status.CANCELLED
+    assert sorted(campaign.attempts.values_list("status", flat=True)) == ["CANCELLED"] * 3
+    assert not ABTestResult.objects.filter(test_id=campaign.pk).exists()
