@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 
 from replay import runner, services, tasks
 from replay.models import ReplayAttempt, ReplayCampaign
@@ -68,11 +68,4 @@ def run_execute(*, run_id: str) -> None:
         transaction.on_commit(lambda: tasks.replay_run_execute.delay(run_id))
         return
 
-    def execute() -> None:
-        try:
-            tasks.execute_run(run_id)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=execute, name=f"execute-{run_id}", daemon=True)
-    transaction.on_commit(thread.start)
+    runner.start_background(f"execute-{run_id}", lambda: tasks.execute_run(run_id))

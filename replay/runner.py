@@ -24,6 +24,35 @@ from replay.models import ReplayAttempt, ReplayCampaign
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
+# Campaigns and executions running in threads of this process (joined by
+# `join_background`, which tests use so no thread outlives its test's database).
+_background: set[threading.Thread] = set()
+
+
+def start_background(name: str, work: Callable[[], None]) -> threading.Thread:
+    """Run `work` in a daemon thread once the current transaction commits; it closes
+    its database connections when done."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            logger.exception("background %s broke", name)
+        finally:
+            connections.close_all()
+            _background.discard(threading.current_thread())
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    _background.add(thread)
+    transaction.on_commit(thread.start)
+    return thread
+
+
+def join_background(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    for thread in list(_background):
+        if thread.ident is not None:  # started
+            thread.join(max(deadline - time.monotonic(), 0))
 
 
 @dataclass(frozen=True)
@@ -145,16 +174,6 @@ def campaign_start_in_background(*, campaign: ReplayCampaign) -> threading.Threa
     executor = services.executor_named(campaign.executor)
     executor.check()
     executor = services.with_campaign_key(executor, campaign)
-
-    def run() -> None:
-        try:
-            campaign_run(campaign=campaign, executor=executor)
-        except Exception:
-            logger.exception("replay campaign %s broke", campaign.pk)
-        finally:
-            connections.close_all()
-
-    # The campaign's rows must be committed before the thread reads them.
-    thread = threading.Thread(target=run, name=f"replay-{campaign.pk}", daemon=True)
-    transaction.on_commit(thread.start)
-    return thread
+    return start_background(
+        f"replay-{campaign.pk}", lambda: campaign_run(campaign=campaign, executor=executor)
+    )

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 
 from autopack_site.kill_switches import PHASE6_METRICS as PHASE6
 from replay.demo_data import demo_replays_clear
@@ -20,6 +21,13 @@ from replay.selectors import runs_for_replay
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+
+    def process_request_thread(self, request, client_address):
+        # Each request thread's database connection goes with it (as runserver does).
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            connections.close_all()
 
 
 class _QuietHandler(WSGIRequestHandler):
