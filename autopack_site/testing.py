@@ -111,3 +111,54 @@ def http_get(url: str) -> tuple[int, dict, str]:
             return response.status, json.loads(response.read()), response.headers["Content-Type"]
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), error.headers["Content-Type"]
+
+
+def celery_worker(
+    name: str, env: dict[str, str], log_path: Path, *, pool: str = "prefork", concurrency: int = 1
+) -> subprocess.Popen:
+    """Start `celery -A autopack_site worker` (a subprocess logging to `log_path`) and
+    wait until it is ready. The caller stops it."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "autopack_site",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log_path.open("w", encoding="utf-8"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while " ready." not in log_path.read_text(encoding="utf-8"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"worker {name} did not start: {log_path.read_text('utf-8')}")
+        time.sleep(0.2)
+    return process
+
+
+def manage_in_background(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    """`manage.py ARGS` as a subprocess with its output captured (for signals)."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from abtests.models import ABTestResult
 from autopack_site.celery import app
-from autopack_site.testing import BASE_DIR, database_url, subprocess_env
+from autopack_site.testing import celery_worker, database_url, subprocess_env
 from metrics.models import Phase, Run, Tier
 from replay import runner, services, tasks
 from replay.executors import ExecutorOutcome
@@ -144,7 +143,8 @@ def measure_celery(
         # Messages another run left on this broker would be taken for ours.
         app.control.purge()
         for index in range(workers):
-            _worker(f"bench{index}", env, log_dir, processes)
+            name = f"bench{index}"
+            processes.append(celery_worker(name, env, log_dir / f"{name}.log", pool="solo"))
         runs = bench_runs_create(count)
         campaign = _campaign(runs, batch_size)
         started = time.perf_counter()
@@ -166,45 +166,6 @@ def measure_celery(
                 process.wait(timeout=20)
             if process.poll() is None:
                 process.kill()
-
-
-def _worker(
-    name: str, env: dict[str, str], log_dir: Path, processes: list[subprocess.Popen]
-) -> None:
-    """Start a worker, listed in `processes` at once (so it is stopped whatever happens),
-    and wait until it is ready."""
-    log = log_dir / f"{name}.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "autopack_site",
-            "worker",
-            "--pool",
-            "solo",
-            "--hostname",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log.open("w", encoding="utf-8"),
-        stderr=subprocess.STDOUT,
-    )
-    processes.append(process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"worker {name} exited: {log.read_text(encoding='utf-8')}")
-        if " ready." in log.read_text(encoding="utf-8"):
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"worker {name} did not start within 60 s: {log.read_text('utf-8')}")
 
 
 def run_benchmark(

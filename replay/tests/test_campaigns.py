@@ -3,8 +3,6 @@ live server of this project over HTTP (both databases)."""
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 from io import StringIO
@@ -17,7 +15,7 @@ from django.db import connection
 from rest_framework_api_key.models import APIKey
 
 from abtests.models import ABTestResult
-from autopack_site.testing import BASE_DIR, database_url, subprocess_env
+from autopack_site.testing import database_url, manage_in_background, subprocess_env
 from metrics.models import PhaseMetrics, Run
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.services import run_clone_for_replay
@@ -199,14 +197,7 @@ def test_sigterm_leaves_a_campaign_that_resume_finishes_without_cloning_twice(
         AUTOPACK_REPLAY_RESULTS_DIR=str(tmp_path / "results"),
         DRIVE_DELAY="60",
     )
-    command = subprocess.Popen(
-        [sys.executable, "manage.py", "replay_campaign", "--batch-size", "2"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    command = manage_in_background("replay_campaign", "--batch-size", "2", env=env)
     try:
         deadline = time.monotonic() + 60
         while ReplayAttempt.objects.filter(status="RUNNING").count() < 2:

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from io import StringIO
 from pathlib import Path
@@ -19,8 +18,14 @@ from django.db import connection
 from abtests.models import ABTestResult
 from autopack_site.celery import app
 from autopack_site.ops.http import JsonClient
-from autopack_site.testing import BASE_DIR, database_url, subprocess_env
+from autopack_site.testing import (
+    celery_worker,
+    database_url,
+    manage_in_background,
+    subprocess_env,
+)
 from metrics.models import PhaseMetrics, Run
+from replay.executors import kill_tree
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.services import run_clone_for_replay
 from replay.tests.factories import failed_run
@@ -55,28 +60,9 @@ def queue(settings, live_server, phase6_on, tmp_path):
     workers: list[subprocess.Popen] = []
 
     def start_worker(name: str, *, concurrency: int = 2, **env: str) -> subprocess.Popen:
-        log = tmp_path / f"{name}.log"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "autopack_site",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--hostname",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=BASE_DIR,
-            env=subprocess_env(
+        process = celery_worker(
+            name,
+            subprocess_env(
                 DATABASE_URL=database_url(connection.settings_dict),
                 CELERY_BROKER_URL=BROKER,
                 CELERY_VISIBILITY_TIMEOUT="4",
@@ -89,24 +75,16 @@ def queue(settings, live_server, phase6_on, tmp_path):
                 AUTOPACK_REPLAY_STALE_SECONDS="3",
                 **env,
             ),
-            stdout=log.open("w", encoding="utf-8"),
-            stderr=subprocess.STDOUT,
+            tmp_path / f"{name}.log",
+            concurrency=concurrency,
         )
         workers.append(process)
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text(encoding="utf-8"):
-            assert process.poll() is None, log.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, "worker did not start"
-            time.sleep(0.2)
         return process
 
     yield start_worker
     for process in workers:
-        _kill_tree(process.pid, signal.SIGTERM)
-    for process in workers:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=20)
-        _kill_tree(process.pid, signal.SIGKILL)
+        kill_tree(process.pid)  # the worker, its pool and any executor, whatever state
+        process.wait(timeout=10)
     app.conf.broker_url = previous
 
 
@@ -218,14 +196,7 @@ def test_sigterm_on_the_queue_puts_running_attempts_back_and_resume_finishes(
         AUTOPACK_EXECUTOR_COMMAND=settings.AUTOPACK_EXECUTOR_COMMAND,
         AUTOPACK_REPLAY_RESULTS_DIR=str(settings.AUTOPACK_REPLAY_RESULTS_DIR),
     )
-    command = subprocess.Popen(
-        [sys.executable, "manage.py", "replay_campaign", "--batch-size", "2"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    command = manage_in_background("replay_campaign", "--batch-size", "2", env=env)
     try:
         deadline = time.monotonic() + 60
         while ReplayAttempt.objects.filter(status="RUNNING").count() < 2:

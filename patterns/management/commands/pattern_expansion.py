@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from autopack_site.arguments import positive_int
 from autopack_site.dates import BoundError, parse_bound
 from metrics.selectors import unknown_run_ids
 from patterns import codegen
@@ -26,13 +27,6 @@ def _bound(value: str | None, *, end_of_day: bool) -> datetime | None:
         return parse_bound(value, end_of_day=end_of_day)
     except BoundError as error:
         raise CommandError(str(error)) from None
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
 
 
 class Command(BaseCommand):
@@ -57,13 +51,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--min-occurrences",
-            type=_positive,
+            type=positive_int,
             default=3,
             help="Least members of a pattern to store or generate (default 3).",
         )
         parser.add_argument(
             "--top",
-            type=_positive,
+            type=positive_int,
             default=5,
             help="Generate code for this many patterns (default 5).",
         )

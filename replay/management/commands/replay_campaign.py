@@ -12,6 +12,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from autopack_site.arguments import positive_int
 from metrics.selectors import unknown_run_ids
 from replay import dispatch, runner, services
 from replay.executors import ExecutorConfigError
@@ -23,13 +24,6 @@ BAR_WIDTH = 24
 
 def _day(value: str) -> date:
     return date.fromisoformat(value)
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
 
 
 class Command(BaseCommand):
@@ -53,8 +47,10 @@ class Command(BaseCommand):
             help="local: AUTOPACK_EXECUTOR_COMMAND per replay; api: the server at "
             "AUTOPACK_API_URL executes it (POST /runs/{id}/execute) and is polled.",
         )
-        parser.add_argument("--batch-size", type=_positive, default=5)
-        parser.add_argument("--timeout", type=_positive, default=3600, help="Seconds per replay.")
+        parser.add_argument("--batch-size", type=positive_int, default=5)
+        parser.add_argument(
+            "--timeout", type=positive_int, default=3600, help="Seconds per replay."
+        )
         parser.add_argument("--no-wait", action="store_true")
         parser.add_argument("--resume", metavar="CAMPAIGN_ID")
         parser.add_argument("--cancel", metavar="CAMPAIGN_ID")
