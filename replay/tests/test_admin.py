@@ -10,16 +10,12 @@ from django.core.management import call_command
 from replay import services
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.tests.factories import failed_run
-from replay.tests.test_campaigns import DRIVE
 
 CHANGELIST = "/admin/replay/replaycampaign/"
 
 
 @pytest.fixture
-def finished_campaign(settings, live_server, phase6_on, tmp_path):
-    settings.AUTOPACK_API_URL = live_server.url
-    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+def finished_campaign(replay_settings):
     failed_run("admin-1")
     failed_run("admin-2")
     call_command("replay_campaign", stdout=StringIO(), stderr=StringIO())
@@ -55,12 +51,7 @@ def test_cancel_action_stops_a_queued_campaign(admin_client, db, settings, tmp_p
     assert campaign.attempts.get().status == ReplayAttempt.Status.CANCELLED
 
 
-def test_resume_action_runs_a_lost_attempt_in_the_background(
-    admin_client, settings, live_server, phase6_on, tmp_path
-):
-    settings.AUTOPACK_API_URL = live_server.url
-    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
+def test_resume_action_runs_a_lost_attempt_in_the_background(admin_client, replay_settings):
     campaign = services.replay_campaign_create(
         runs=[failed_run("lost-one")],
         filters={},

@@ -8,17 +8,8 @@ import pytest
 from replay import services
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.tests.factories import failed_run
-from replay.tests.test_campaigns import DRIVE
 
 URL = "/api/v1/replay-campaigns/"
-
-
-@pytest.fixture
-def configured(settings, live_server, phase6_on, tmp_path):
-    settings.AUTOPACK_API_URL = live_server.url
-    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
-    return settings
 
 
 @pytest.mark.django_db
@@ -53,7 +44,7 @@ def test_bad_filters_are_field_errors(authed_client, body, field):
 
 
 def test_a_started_campaign_runs_in_the_background_and_shows_its_attempts(
-    authed_client, configured
+    authed_client, replay_settings
 ):
     failed_run("api-run")
     response = authed_client.post(URL, {"dry_run": False, "batch_size": 2}, format="json")
@@ -72,8 +63,8 @@ def test_a_started_campaign_runs_in_the_background_and_shows_its_attempts(
     assert finished.status_code == 409 and finished.json()["code"] == "conflict"
 
 
-def test_no_executor_is_a_503_and_clones_nothing(authed_client, configured):
-    configured.AUTOPACK_EXECUTOR_COMMAND = ""
+def test_no_executor_is_a_503_and_clones_nothing(authed_client, replay_settings):
+    replay_settings.AUTOPACK_EXECUTOR_COMMAND = ""
     failed_run("nothing")
     response = authed_client.post(URL, {"dry_run": False}, format="json")
     assert response.status_code == 503 and response.json()["code"] == "replay_unavailable"
@@ -102,7 +93,7 @@ def test_the_replay_api_needs_a_key(api_client):
     assert api_client.post(URL, {}, format="json").status_code in (401, 403)
 
 
-def test_resume_is_refused_while_another_runner_beats(authed_client, configured):
+def test_resume_is_refused_while_another_runner_beats(authed_client, replay_settings):
     campaign = services.replay_campaign_create(
         runs=[failed_run("beating")],
         filters={},

@@ -20,16 +20,7 @@ from metrics.models import PhaseMetrics, Run
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.services import run_clone_for_replay
 from replay.tests.factories import failed_run
-
-EXECUTORS = Path(__file__).resolve().parent / "executors"
-DRIVE = f"python {EXECUTORS / 'drive.py'} {{run_id}} {{api_url}}"
-
-
-@pytest.fixture
-def replay_settings(settings, live_server, phase6_on, tmp_path):
-    settings.AUTOPACK_API_URL = live_server.url
-    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path / "results"
-    return settings
+from replay.tests.helpers import DRIVE, EXECUTORS, peak_concurrency
 
 
 def replay(*args: str) -> tuple[str, str]:
@@ -130,17 +121,8 @@ def test_no_more_than_batch_size_executors_run_at_once(replay_settings, tmp_path
     for n in range(5):
         failed_run(f"bound-{n}")
     replay("--batch-size", "2")
-    events = sorted(
-        (float(moment), +1 if what == "start" else -1)
-        for what, _, moment in (
-            line.split() for line in record.read_text(encoding="utf-8").splitlines()
-        )
-    )
-    running = peak = 0
-    for _, change in events:
-        running += change
-        peak = max(peak, running)
-    assert peak == 2 and len(events) == 10
+    assert peak_concurrency(record) == 2
+    assert len(record.read_text(encoding="utf-8").splitlines()) == 10
 
 
 def _counts(results: Path) -> tuple:

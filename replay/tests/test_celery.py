@@ -8,7 +8,6 @@ import signal
 import subprocess
 import time
 from io import StringIO
-from pathlib import Path
 
 import psutil
 import pytest
@@ -29,7 +28,7 @@ from replay.executors import kill_tree
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.services import run_clone_for_replay
 from replay.tests.factories import failed_run
-from replay.tests.test_campaigns import DRIVE
+from replay.tests.helpers import DRIVE, peak_concurrency
 
 BROKER = os.environ.get("AUTOPACK_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
@@ -106,20 +105,6 @@ def _finished(campaign_id: str, timeout: float = 60) -> ReplayCampaign:
     return campaign
 
 
-def _peak(record: Path) -> int:
-    events = sorted(
-        (float(moment), +1 if what == "start" else -1)
-        for what, _, moment in (
-            line.split() for line in record.read_text(encoding="utf-8").splitlines()
-        )
-    )
-    running = peak = 0
-    for _, change in events:
-        running += change
-        peak = max(peak, running)
-    return peak
-
-
 def test_workers_run_a_campaign_never_past_its_batch_size(queue, tmp_path):
     queue("one", DRIVE_DELAY="0.5")
     queue("two", DRIVE_DELAY="0.5")  # four places in all, for a batch of two
@@ -129,7 +114,7 @@ def test_workers_run_a_campaign_never_past_its_batch_size(queue, tmp_path):
     call_command("replay_campaign", "--batch-size", "2", "--json", stdout=out, stderr=StringIO())
     document = json.loads(out.getvalue())
     assert document["status"] == "COMPLETED" and document["attempts"]["SUCCEEDED"] == 5
-    assert _peak(tmp_path / "record.txt") == 2
+    assert peak_concurrency(tmp_path / "record.txt") == 2
     campaign = ReplayCampaign.objects.get()
     assert ABTestResult.objects.filter(test_id=campaign.pk, is_valid=True).count() == 5
     assert (tmp_path / "results" / f"{campaign.pk}_summary.json").is_file()

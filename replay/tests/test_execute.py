@@ -14,15 +14,11 @@ from metrics.models import Run
 from replay.models import ReplayCampaign
 from replay.services import run_clone_for_replay
 from replay.tests.factories import failed_run
-from replay.tests.test_campaigns import DRIVE
+from replay.tests.helpers import DRIVE
 
 
 @pytest.fixture
-def server(settings, live_server, phase6_on, tmp_path):
-    settings.AUTOPACK_API_URL = live_server.url
-    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    settings.AUTOPACK_EXECUTOR_COMMAND = DRIVE + " 1.0"
-    settings.AUTOPACK_API_POLL_SECONDS = 0.2
+def server(replay_settings, live_server):
     return live_server
 
 
