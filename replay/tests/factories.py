@@ -12,6 +12,8 @@ from metrics.tests.factories import (
     RunFactory,
     TierFactory,
 )
+from replay import services
+from replay.models import ReplayCampaign
 
 
 def failed_run(run_id: str | None = None, *, created_at=None, state=None, **fields) -> Run:
@@ -59,3 +61,10 @@ def failed_run(run_id: str | None = None, *, created_at=None, state=None, **fiel
     PhaseMetricsFactory(phase=broken, base_tokens=5000)
     DashboardEventFactory(run=run, phase=broken, message=broken.last_failure_reason)
     return run
+
+
+def queued_campaign(*runs: Run, batch_size: int = 1) -> ReplayCampaign:
+    """A campaign as created, its attempts QUEUED, nothing cloned."""
+    return services.replay_campaign_create(
+        runs=runs, filters={}, executor_name="local", batch_size=batch_size, timeout_seconds=60
+    )

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from replay import services
 from replay.models import ReplayAttempt, ReplayCampaign
-from replay.tests.factories import failed_run
+from replay.tests.factories import failed_run, queued_campaign
 
 CHANGELIST = "/admin/replay/replaycampaign/"
 
@@ -38,13 +38,7 @@ def test_a_campaign_page_links_both_runs_the_pairs_and_the_summary(admin_client,
 
 def test_cancel_action_stops_a_queued_campaign(admin_client, db, settings, tmp_path):
     settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    campaign = services.replay_campaign_create(
-        runs=[failed_run("queued")],
-        filters={},
-        executor_name="local",
-        batch_size=1,
-        timeout_seconds=9,
-    )
+    campaign = queued_campaign(failed_run("queued"))
     admin_client.post(CHANGELIST, {"action": "cancel", "_selected_action": [campaign.pk]})
     campaign.refresh_from_db()
     assert campaign.status == ReplayCampaign.Status.CANCELLED
@@ -52,13 +46,7 @@ def test_cancel_action_stops_a_queued_campaign(admin_client, db, settings, tmp_p
 
 
 def test_resume_action_runs_a_lost_attempt_in_the_background(admin_client, replay_settings):
-    campaign = services.replay_campaign_create(
-        runs=[failed_run("lost-one")],
-        filters={},
-        executor_name="local",
-        batch_size=1,
-        timeout_seconds=60,
-    )
+    campaign = queued_campaign(failed_run("lost-one"))
     attempt = services.attempt_claim(attempt_id=campaign.attempts.get().pk)
     ReplayAttempt.objects.filter(pk=attempt.pk).update(
         updated_at=datetime.now(UTC) - timedelta(minutes=5)

@@ -7,7 +7,7 @@ import pytest
 
 from replay import services
 from replay.models import ReplayAttempt, ReplayCampaign
-from replay.tests.factories import failed_run
+from replay.tests.factories import failed_run, queued_campaign
 
 URL = "/api/v1/replay-campaigns/"
 
@@ -75,13 +75,7 @@ def test_no_executor_is_a_503_and_clones_nothing(authed_client, replay_settings)
 @pytest.mark.django_db
 def test_cancel_a_queued_campaign(authed_client, settings, tmp_path):
     settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    campaign = services.replay_campaign_create(
-        runs=[failed_run("to-cancel")],
-        filters={},
-        executor_name="local",
-        batch_size=1,
-        timeout_seconds=9,
-    )
+    campaign = queued_campaign(failed_run("to-cancel"))
     response = authed_client.post(f"{URL}{campaign.pk}/cancel/")
     assert response.status_code == 202 and response.json()["status"] == "CANCELLED"
     assert authed_client.post(f"{URL}missing/cancel/").status_code == 404
@@ -94,13 +88,7 @@ def test_the_replay_api_needs_a_key(api_client):
 
 
 def test_resume_is_refused_while_another_runner_beats(authed_client, replay_settings):
-    campaign = services.replay_campaign_create(
-        runs=[failed_run("beating")],
-        filters={},
-        executor_name="local",
-        batch_size=1,
-        timeout_seconds=9,
-    )
+    campaign = queued_campaign(failed_run("beating"))
     services.attempt_claim(attempt_id=campaign.attempts.get().pk)
     response = authed_client.post(f"{URL}{campaign.pk}/resume/")
     assert response.status_code == 409 and "running elsewhere" in response.json()["detail"]

@@ -13,7 +13,7 @@ from metrics.models import IDENTIFIER_MAX_LENGTH, IDENTIFIER_PATTERN, Phase, Run
 from replay import services
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.selectors import replay_candidates, replay_states, runs_for_replay
-from replay.tests.factories import failed_run
+from replay.tests.factories import failed_run, queued_campaign
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
@@ -112,22 +112,16 @@ def test_candidates_say_why_each_run_failed():
     assert row["last_failure_reason"] == "phase failed"  # the run's own reason first
 
 
-def _campaign(*runs, batch_size=2):
-    return services.replay_campaign_create(
-        runs=runs, filters={}, executor_name="local", batch_size=batch_size, timeout_seconds=60
-    )
-
-
 def test_a_campaign_never_holds_a_run_twice():
     run = failed_run("twice")
-    campaign = _campaign(run)
+    campaign = queued_campaign(run)
     with pytest.raises(IntegrityError), transaction.atomic():
         ReplayAttempt.objects.create(campaign=campaign, original_run=run)
 
 
 def test_claiming_clones_once_and_never_twice(settings, tmp_path):
     settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    campaign = _campaign(failed_run("claim"))
+    campaign = queued_campaign(failed_run("claim"))
     attempt = campaign.attempts.get()
     claimed = services.attempt_claim(attempt_id=attempt.pk)
     assert claimed.status == ReplayAttempt.Status.RUNNING and claimed.replay_run_id
@@ -139,7 +133,7 @@ def test_claiming_clones_once_and_never_twice(settings, tmp_path):
 
 def test_resume_requeues_a_lost_attempt_on_the_same_clone(settings, tmp_path):
     settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    campaign = _campaign(failed_run("lost"))
+    campaign = queued_campaign(failed_run("lost"))
     attempt = services.attempt_claim(attempt_id=campaign.attempts.get().pk)
     clone = attempt.replay_run
     Phase.objects.filter(run=clone).update(state=Phase.State.COMPLETE, builder_attempts=1)
@@ -155,9 +149,9 @@ def test_resume_requeues_a_lost_attempt_on_the_same_clone(settings, tmp_path):
     assert Run.objects.filter(replay_of_id="lost").count() == 1
 
 
-def test_cancel_stops_queued_attempts_and_finishes_an_idle_campaign(settings, tmp_path):
+def test_cancel_stops_queued_attempts_and_finishes_an_idlequeued_campaign(settings, tmp_path):
     settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
-    campaign = _campaign(failed_run("c1"), failed_run("c2"))
+    campaign = queued_campaign(failed_run("c1"), failed_run("c2"))
     assert services.campaign_cancel(campaign=campaign) == 2
     assert services.campaign_finish_if_done(campaign=campaign)
     campaign.refresh_from_db()
