@@ -132,6 +132,7 @@ class ConsolidatedTotals(TypedDict):
     total_phases: int
     completed_phases: int
     failed_phases: int
+    skipped_phases: int
     phases_with_metrics: int
     raw_rows: int
     rolled_up_rows: int
@@ -168,6 +169,7 @@ def run_rollup_query(run_id: str) -> QuerySet:
         total_phases=scalar(phases, Count("id")),
         completed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.COMPLETE))),
         failed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.FAILED))),
+        skipped_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.SKIPPED))),
         phases_with_metrics=scalar(phases_with_rows, Count("id")),
     )
 
@@ -247,6 +249,7 @@ def consolidated_totals(run_id: str) -> ConsolidatedTotals | None:
         total_phases=run["total_phases"],
         completed_phases=run["completed_phases"],
         failed_phases=run["failed_phases"],
+        skipped_phases=run["skipped_phases"],
         phases_with_metrics=run["phases_with_metrics"],
         raw_rows=ledger.get("raw_rows", 0),
         rolled_up_rows=run["rolled_up_rows"],

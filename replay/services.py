@@ -27,7 +27,7 @@ from rest_framework_api_key.models import APIKey
 
 from abtests.models import ABTestResult
 from abtests.selectors import experiment_summary
-from abtests.services import ab_result_analyze
+from abtests.services import ab_result_analyze_runs
 from autopack_site import kill_switches
 from autopack_site.errors import ConflictError, DomainError
 from autopack_site.ops.http import JsonClient
@@ -417,10 +417,10 @@ def attempt_finish(*, attempt: ReplayAttempt, outcome: ExecutorOutcome) -> Repla
 def _pair_record(*, attempt: ReplayAttempt, replay: Run) -> Path:
     """The original/replay pair as an A/B result (strict validity from the runs' final
     SHA and hash) and as a comparison report; returns the report's path."""
-    ab = ab_result_analyze(
+    ab = ab_result_analyze_runs(
         test_id=attempt.campaign_id,
-        control_run_id=attempt.original_run_id,
-        treatment_run_id=replay.pk,
+        control=attempt.original_run,
+        treatment=replay,
         created_by=f"replay campaign {attempt.campaign_id}",
     )
     report = results_dir() / f"{replay.pk}_comparison.json"

@@ -6,7 +6,12 @@ import pytest
 from django.utils import timezone
 
 from abtests.models import ABTestResult
-from abtests.services import UnknownRunError, ab_result_analyze, ab_results_analyze_pairs
+from abtests.services import (
+    UnknownRunError,
+    ab_result_analyze,
+    ab_result_analyze_runs,
+    ab_results_analyze_pairs,
+)
 from abtests.tests.factories import COMPLETE, FAILED, SHA, SKIPPED, finished_run
 from metrics.models import PhaseMetrics, Run
 from metrics.retention import metrics_retention_run
@@ -188,3 +193,11 @@ def test_pairs_are_all_or_nothing(pair):
     results = ab_results_analyze_pairs(test_id="exp-1", pairs=[("ctl", "trt"), ("ctl-2", "trt-2")])
     assert [r.is_valid for r in results] == [True, True]
     assert ABTestResult.objects.filter(test_id="exp-1").count() == 2
+
+
+def test_runs_in_hand_are_analysed_in_a_fixed_number_of_queries(pair, django_assert_num_queries):
+    control, treatment = pair
+    # Two aggregate queries per side and the insert, whatever the runs' size.
+    with django_assert_num_queries(5):
+        result = ab_result_analyze_runs(test_id="exp-1", control=control, treatment=treatment)
+    assert result.is_valid and result.control_phases_total == 3
