@@ -25,7 +25,7 @@ from autopack_site.testing import celery_worker, database_url, subprocess_env
 from metrics.models import Phase, Run, Tier
 from replay import runner, services, tasks
 from replay.executors import ExecutorOutcome
-from replay.models import ReplayCampaign
+from replay.models import ReplayAttempt, ReplayCampaign
 
 BENCH_PREFIX = "bench-replay-"
 PHASES_PER_RUN = 3
@@ -96,7 +96,7 @@ def bench_data_delete() -> None:
 
 
 def _campaign(runs: list[Run], batch_size: int) -> ReplayCampaign:
-    return services.replay_campaign_create(
+    campaign = services.replay_campaign_create(
         runs=runs,
         filters={"bench": True},
         executor_name=ReplayCampaign.Executor.LOCAL,
@@ -104,6 +104,18 @@ def _campaign(runs: list[Run], batch_size: int) -> ReplayCampaign:
         timeout_seconds=60,
         created_by="bench_replay",
     )
+    _statistics_refresh()
+    return campaign
+
+
+def _statistics_refresh() -> None:
+    """Planner statistics for what was just bulk-loaded (and deleted before), as
+    autovacuum would have them in a steady state: stale ones, right after, make
+    PostgreSQL's timings swing by half."""
+    models = (Run, Tier, Phase, ABTestResult, ReplayCampaign, ReplayAttempt)
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def measure_pool(*, count: int, batch_size: int) -> dict:
