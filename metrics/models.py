@@ -13,6 +13,10 @@ IDENTIFIER_MESSAGE = (
 )
 identifier_validator = RegexValidator(rf"^{IDENTIFIER_PATTERN}\Z", IDENTIFIER_MESSAGE)
 IDENTIFIER_MAX_LENGTH = 200
+# A run's scope is a word such as multi_tier or incremental.
+run_scope_validator = RegexValidator(
+    r"^[A-Za-z][A-Za-z0-9_.-]*\Z", "Use letters, digits, '_', '.' and '-', starting with a letter."
+)
 
 TOKEN_CATEGORIES = (
     "retrieval_tokens",
@@ -76,18 +80,27 @@ class Run(models.Model):
         def terminal(cls) -> list[str]:
             return [value for value in cls.values if value.startswith("DONE_")]
 
+        @classmethod
+        def not_started(cls) -> list[str]:
+            """States before any phase has moved (the executor's QUEUED)."""
+            return [cls.QUEUED, cls.PLAN_BOOTSTRAP, cls.RUN_CREATED, cls.PHASE_QUEUEING]
+
     class SafetyProfile(models.TextChoices):
         NORMAL = "normal"
         SAFETY_CRITICAL = "safety_critical"
 
     class Scope(models.TextChoices):
+        """The scopes Autopack names; the column is free text, as upstream's is
+        (its executors send others, such as `incremental`)."""
+
         MULTI_TIER = "multi_tier"
         SINGLE_TIER = "single_tier"
 
     id = models.CharField(
         primary_key=True, max_length=IDENTIFIER_MAX_LENGTH, validators=[identifier_validator]
     )
-    state = models.CharField(max_length=40, choices=State.choices, default=State.QUEUED)
+    # Autopack creates a run as RUN_CREATED; its first phase moving starts it.
+    state = models.CharField(max_length=40, choices=State.choices, default=State.RUN_CREATED)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -95,7 +108,9 @@ class Run(models.Model):
     safety_profile = models.CharField(
         max_length=20, choices=SafetyProfile.choices, default=SafetyProfile.NORMAL
     )
-    run_scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.MULTI_TIER)
+    run_scope = models.CharField(
+        max_length=50, default=Scope.MULTI_TIER, validators=[run_scope_validator]
+    )
     token_cap = models.PositiveBigIntegerField(default=5_000_000)
     max_phases = models.PositiveIntegerField(default=25)
     max_duration_minutes = models.PositiveIntegerField(default=120)
@@ -178,6 +193,10 @@ class Phase(models.Model):
         @classmethod
         def terminal(cls) -> list[str]:
             return [cls.COMPLETE, cls.FAILED, cls.SKIPPED]
+
+        @classmethod
+        def executing(cls) -> list[str]:
+            return [cls.EXECUTING, cls.GATE, cls.CI_RUNNING]
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="phases")
     tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="phases")

@@ -11,13 +11,13 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    JSONField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -46,12 +46,43 @@ def unknown_run_ids(run_ids: Sequence[str]) -> list[str]:
     return [run_id for run_id in dict.fromkeys(run_ids) if run_id not in stored]
 
 
-def runs_with_tiers_and_phases() -> QuerySet[Run]:
-    """Runs with tiers and phases prefetched: three queries whatever the size."""
-    return Run.objects.prefetch_related(
-        "tiers",
-        Prefetch("phases", queryset=Phase.objects.select_related("tier")),
+def phases_with_review() -> QuerySet[Phase]:
+    """Phases with their latest auditor result's payload (`review_payload`, or None),
+    one subquery through the events' phase index."""
+    latest = (
+        DashboardEvent.objects.filter(
+            phase=OuterRef("pk"), event_type=DashboardEvent.EventType.AUDITOR_RESULT
+        )
+        .order_by("-created_at", "-id")
+        .values("payload")[:1]
     )
+    return Phase.objects.select_related("tier").annotate(
+        review_payload=Subquery(latest, output_field=JSONField())
+    )
+
+
+REVIEW_FIELDS = ("recommendation", "confidence", "issues_found", "suggested_patches")
+
+
+def phase_review(phase: Phase) -> dict | None:
+    """What the phase's latest auditor result found: its recommendation, confidence,
+    issues and suggested patches; None before any review. `phase` comes from
+    phases_with_review()."""
+    payload = phase.review_payload
+    if payload is None:
+        return None
+    return {
+        "recommendation": payload.get("recommendation", ""),
+        "confidence": payload.get("confidence", ""),
+        "issues_found": payload.get("issues_found", []),
+        "suggested_patches": payload.get("suggested_patches", []),
+    }
+
+
+def runs_with_tiers_and_phases() -> QuerySet[Run]:
+    """Runs with tiers and phases (with their reviews) prefetched: three queries
+    whatever the size."""
+    return Run.objects.prefetch_related("tiers", Prefetch("phases", queryset=phases_with_review()))
 
 
 def run_detail_get(run_id: str) -> Run:
@@ -59,7 +90,7 @@ def run_detail_get(run_id: str) -> Run:
 
 
 def phase_get(run_id: str, phase_id: str) -> Phase:
-    return get_object_or_404(Phase.objects.select_related("tier"), run_id=run_id, phase_id=phase_id)
+    return get_object_or_404(phases_with_review(), run_id=run_id, phase_id=phase_id)
 
 
 def ledger_rows_for_run(run: Run) -> QuerySet[PhaseMetrics]:
@@ -81,17 +112,11 @@ def events_for_run(run: Run) -> QuerySet[DashboardEvent]:
 
 
 def run_for_executor_get(run_id: str) -> Run:
-    """Return the run with tiers, phases and its ledger total (`tokens_used`)."""
-    ledger_total = (
-        PhaseMetrics.objects.filter(run=OuterRef("pk"))
-        .values("run")
-        .annotate(total=Sum(total_tokens_expression()))
-        .values("total")
-    )
-    queryset = Run.objects.annotate(
-        tokens_used=Coalesce(Subquery(ledger_total, output_field=BigIntegerField()), Value(0))
-    ).prefetch_related("tiers", "phases")
-    return get_object_or_404(queryset, pk=run_id)
+    """Return the run with tiers, phases (with reviews) and its ledger total
+    (`tokens_used`: raw rows and rolled-up days, as every total)."""
+    run = get_object_or_404(runs_with_tiers_and_phases(), pk=run_id)
+    run.tokens_used = consolidated_totals(run.pk)["total_tokens"]
+    return run
 
 
 EXECUTOR_STATUS_BY_RUN_STATE = {
@@ -106,21 +131,34 @@ EXECUTOR_STATUS_BY_RUN_STATE = {
         ],
         "RUNNING",
     ),
-    **dict.fromkeys(
-        [
-            Run.State.QUEUED,
-            Run.State.PLAN_BOOTSTRAP,
-            Run.State.RUN_CREATED,
-            Run.State.PHASE_QUEUEING,
-        ],
-        "QUEUED",
-    ),
+    **dict.fromkeys(Run.State.not_started(), "QUEUED"),
 }
 
 
-def run_executor_status(run: Run) -> dict[str, str]:
-    """Return the executor's coarse status for a run alongside its precise state."""
-    return {"state": EXECUTOR_STATUS_BY_RUN_STATE[run.state], "run_state": run.state}
+def run_executor_status(run: Run) -> dict:
+    """The executor's coarse status of a run beside its precise state, and its
+    progress: phase counts and tokens (from the ledger, as every total is)."""
+    totals = consolidated_totals(run.pk)
+    total = totals["total_phases"]
+    finished = totals["completed_phases"] + totals["failed_phases"] + totals["skipped_phases"]
+    return {
+        "run_id": run.pk,
+        "state": EXECUTOR_STATUS_BY_RUN_STATE[run.state],
+        "run_state": run.state,
+        "created_at": run.created_at,
+        "updated_at": run.updated_at,
+        "started_at": run.started_at,
+        "completed_at": run.completed_at,
+        "tokens_used": totals["total_tokens"],
+        "token_cap": run.token_cap,
+        "total_phases": total,
+        "completed_phases": totals["completed_phases"],
+        "failed_phases": totals["failed_phases"],
+        "executing_phases": totals["executing_phases"],
+        # Phases that will not run again (complete, failed or skipped), of all.
+        "percent_complete": round(100 * finished / total, 1) if total else 0.0,
+        "failure_reason": run.failure_reason,
+    }
 
 
 class ConsolidatedTotals(TypedDict):
@@ -133,6 +171,7 @@ class ConsolidatedTotals(TypedDict):
     completed_phases: int
     failed_phases: int
     skipped_phases: int
+    executing_phases: int
     phases_with_metrics: int
     raw_rows: int
     rolled_up_rows: int
@@ -170,6 +209,7 @@ def run_rollup_query(run_id: str) -> QuerySet:
         completed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.COMPLETE))),
         failed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.FAILED))),
         skipped_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.SKIPPED))),
+        executing_phases=scalar(phases, Count("id", filter=Q(state__in=Phase.State.executing()))),
         phases_with_metrics=scalar(phases_with_rows, Count("id")),
     )
 
@@ -250,6 +290,7 @@ def consolidated_totals(run_id: str) -> ConsolidatedTotals | None:
         completed_phases=run["completed_phases"],
         failed_phases=run["failed_phases"],
         skipped_phases=run["skipped_phases"],
+        executing_phases=run["executing_phases"],
         phases_with_metrics=run["phases_with_metrics"],
         raw_rows=ledger.get("raw_rows", 0),
         rolled_up_rows=run["rolled_up_rows"],

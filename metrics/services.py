@@ -149,9 +149,10 @@ def phase_update(
 ) -> Phase:
     """Apply changes to a phase and roll its run's state forward.
 
-    The first phase to start executing starts the run; once every phase is
-    terminal the run is done. `tokens_used` (as the executor reports it) sets
-    the base tokens of the phase's current attempt in the ledger.
+    The first phase update that leaves QUEUED starts the run (PHASE_EXECUTION,
+    started_at): Autopack's executors never send EXECUTING over HTTP. Once every
+    phase is terminal the run is done. `tokens_used` (as the executor reports it)
+    sets the base tokens of the phase's current attempt in the ledger.
     """
     now = now or timezone.now()
     # Lock the run so concurrent phase updates roll up one at a time (no-op on SQLite,
@@ -161,8 +162,8 @@ def phase_update(
     for field, value in changes.items():
         setattr(phase, field, value)
     if phase.state != previous_state:
-        if phase.state == Phase.State.EXECUTING and phase.started_at is None:
-            phase.started_at = now
+        if phase.state not in (Phase.State.QUEUED, Phase.State.SKIPPED):
+            phase.started_at = phase.started_at or now
         if phase.state in Phase.State.terminal():
             phase.completed_at = phase.completed_at or now
         else:
@@ -180,11 +181,11 @@ def phase_update(
         )
     if tokens_used is not None:
         phase_tokens_set(phase=phase, category="base_tokens", tokens=tokens_used)
-    _roll_up_run_state(run=run, now=now)
-    if phase.state == Phase.State.EXECUTING and run.started_at is None:
-        run.started_at = now
+    if phase.state != Phase.State.QUEUED and run.state in Run.State.not_started():
         run.state = Run.State.PHASE_EXECUTION
+        run.started_at = run.started_at or now
         run.save(update_fields=["started_at", "state", "updated_at"])
+    _roll_up_run_state(run=run, now=now)
     phase.run = run
     return phase
 

@@ -5,6 +5,8 @@ mirror its contract: `run_id` keys, string tier ids in requests, integer tier
 primary keys in responses, nullable text fields.
 """
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from autopack_site.api.fields import (
@@ -13,8 +15,8 @@ from autopack_site.api.fields import (
     TokenCountField,
     model_char_field,
 )
-from metrics.api.serializers import MAX_ATTEMPT, identifier_field
-from metrics.models import Phase, Run, Tier
+from metrics.api.serializers import MAX_ATTEMPT, PhaseReviewField, identifier_field
+from metrics.models import Phase, Run, Tier, run_scope_validator
 
 
 class ExecutorRunCreateSerializer(serializers.Serializer):
@@ -22,7 +24,13 @@ class ExecutorRunCreateSerializer(serializers.Serializer):
     safety_profile = serializers.ChoiceField(
         choices=Run.SafetyProfile.choices, default=Run.SafetyProfile.NORMAL
     )
-    run_scope = serializers.ChoiceField(choices=Run.Scope.choices, default=Run.Scope.MULTI_TIER)
+    run_scope = model_char_field(
+        Run,
+        "run_scope",
+        validators=[run_scope_validator],
+        allow_null=True,
+        default=Run.Scope.MULTI_TIER,
+    )
     token_cap = TokenCountField(allow_null=True, required=False)
     max_phases = serializers.IntegerField(
         min_value=0, max_value=100_000, allow_null=True, required=False
@@ -91,31 +99,127 @@ class PhaseStatusUpdateSerializer(serializers.Serializer):
         return data, tokens_used
 
 
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    """A choice matched whatever its case: the 2025 executor sends "SUCCESS"."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.lower() if isinstance(data, str) else data)
+
+
+def _json_objects(**kwargs) -> serializers.ListField:
+    """A list of JSON objects (issues, probe results, suggested patches)."""
+    return serializers.ListField(
+        child=SafeJSONObjectField(), default=list, max_length=MAX_RESULT_ITEMS, **kwargs
+    )
+
+
+MAX_RESULT_ITEMS = 10_000
+# The 2025 executor's names for what the 2026 shape names at the top level.
+LEGACY_BUILDER_KEYS = {"output": "patch_content", "files_modified": "files_changed"}
+BUILDER_METADATA_KEYS = (
+    "phase_id",
+    "run_id",
+    "run_type",
+    "allowed_paths",
+    "lines_added",
+    "lines_removed",
+    "builder_attempts",
+    "tokens_used",
+    "duration_minutes",
+    "probe_results",
+    "suggested_issues",
+    "notes",
+)
+
+
+def builder_result_canonical(data: Mapping) -> dict:
+    """A builder result in the 2026 shape, whichever shape it came in.
+
+    The 2025 executor sends `success` (bool), `output` (the patch), `files_modified`
+    and the rest under `metadata`; a 2026 body passes unchanged. A value named both
+    ways must agree (the error names the 2025 key); metadata keys of neither shape
+    stay in `metadata`.
+    """
+    data = dict(data)
+    errors: dict[str, list[str]] = {}
+
+    def adopt(legacy_key: str, key: str, value) -> None:
+        if key not in data:
+            data[key] = value
+        elif data[key] != value:
+            errors[legacy_key] = [f"Disagrees with {key!r}; send one of them."]
+
+    metadata = data.get("metadata", {})
+    if isinstance(metadata, Mapping):
+        metadata = dict(metadata)
+        for key in BUILDER_METADATA_KEYS:
+            if key in metadata:
+                adopt(f"metadata.{key}", key, metadata.pop(key))
+        data["metadata"] = metadata
+    for legacy_key, key in LEGACY_BUILDER_KEYS.items():
+        if legacy_key in data:
+            adopt(legacy_key, key, data.pop(legacy_key))
+    if "success" in data:
+        success = data.pop("success")
+        if not isinstance(success, bool):
+            errors["success"] = ["Must be true or false."]
+        elif "status" not in data:
+            data["status"] = "success" if success else "failed"
+        elif (
+            str(data["status"]).lower() in ("success", "failed")
+            and (str(data["status"]).lower() == "success") != success
+        ):
+            errors["success"] = [f"Disagrees with status {data['status']!r}."]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return data
+
+
 class BuilderResultSerializer(serializers.Serializer):
+    """Both executor generations' builder_result (see builder_result_canonical)."""
+
     phase_id = identifier_field(required=False)
     run_id = identifier_field(required=False)
-    status = serializers.ChoiceField(choices=["success", "failed", "needs_review"])
+    status = CaseInsensitiveChoiceField(choices=["success", "failed", "needs_review"])
     run_type = serializers.CharField(max_length=100, default="project_build")
     patch_content = serializers.CharField(
         allow_blank=True, allow_null=True, required=False, trim_whitespace=False
     )
     files_changed = serializers.ListField(
-        child=serializers.CharField(max_length=1000), default=list, max_length=10_000
+        child=serializers.CharField(max_length=1000), default=list, max_length=MAX_RESULT_ITEMS
+    )
+    allowed_paths = serializers.ListField(
+        child=serializers.CharField(max_length=1000), default=list, max_length=MAX_RESULT_ITEMS
     )
     lines_added = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
     lines_removed = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
     builder_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, default=1)
     tokens_used = TokenCountField(default=0)
     duration_minutes = serializers.FloatField(min_value=0, max_value=10**7, default=0.0)
-    notes = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    probe_results = _json_objects()
+    suggested_issues = _json_objects()
+    notes = BlankIfNullCharField(trim_whitespace=False)
+    metadata = SafeJSONObjectField(default=dict, help_text="What else the 2025 shape carried.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            data = builder_result_canonical(data)
+        return super().to_internal_value(data)
 
 
 class AuditorResultSerializer(serializers.Serializer):
     phase_id = identifier_field(required=False)
     run_id = identifier_field(required=False)
     review_notes = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    recommendation = serializers.ChoiceField(choices=["approve", "revise", "escalate"])
-    confidence = serializers.ChoiceField(choices=["low", "medium", "high"], default="medium")
+    recommendation = CaseInsensitiveChoiceField(
+        choices=["approve", "revise", "escalate", "reject", "unknown"]
+    )
+    # "unknown": the 2026 client's value for a plain approval with no issues.
+    confidence = CaseInsensitiveChoiceField(
+        choices=["low", "medium", "high", "unknown"], default="medium"
+    )
+    issues_found = _json_objects()
+    suggested_patches = _json_objects()
     auditor_attempts = serializers.IntegerField(min_value=0, max_value=MAX_ATTEMPT, default=1)
     tokens_used = TokenCountField(default=0)
 
@@ -131,6 +235,7 @@ class ResultAcceptedSerializer(serializers.Serializer):
 class ExecutorPhaseSerializer(serializers.ModelSerializer):
     run_id = serializers.CharField(read_only=True)
     tier_id = serializers.IntegerField(read_only=True)  # the tier's primary key
+    review = PhaseReviewField()
 
     class Meta:
         model = Phase
@@ -150,6 +255,7 @@ class ExecutorPhaseSerializer(serializers.ModelSerializer):
             "builder_attempts",
             "auditor_attempts",
             "last_failure_reason",
+            "review",
             "updated_at",
         ]
         read_only_fields = fields
@@ -211,8 +317,23 @@ class ExecutorRunSerializer(serializers.ModelSerializer):
 
 
 class RunStatusSerializer(serializers.Serializer):
+    run_id = serializers.CharField()
     state = serializers.ChoiceField(choices=["COMPLETE", "FAILED", "RUNNING", "QUEUED"])
     run_state = serializers.ChoiceField(choices=Run.State.choices)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    tokens_used = serializers.IntegerField(help_text="The ledger's total for the run.")
+    token_cap = serializers.IntegerField()
+    total_phases = serializers.IntegerField()
+    completed_phases = serializers.IntegerField()
+    failed_phases = serializers.IntegerField()
+    executing_phases = serializers.IntegerField(help_text="EXECUTING, GATE or CI_RUNNING.")
+    percent_complete = serializers.FloatField(
+        help_text="Phases complete, failed or skipped, as a percentage of all (0-100)."
+    )
+    failure_reason = serializers.CharField(allow_blank=True)
 
 
 class PhaseStatusUpdatedSerializer(serializers.Serializer):

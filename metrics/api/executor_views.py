@@ -42,11 +42,12 @@ class ExecutorRunView(APIView):
 
 
 class RunStatusView(APIView):
-    """GET /runs/{run_id}/status: COMPLETE, FAILED, RUNNING or QUEUED."""
+    """GET /runs/{run_id}/status: COMPLETE, FAILED, RUNNING or QUEUED, and progress."""
 
     @extend_schema(responses=es.RunStatusSerializer, tags=["executor"])
     def get(self, request, run_id: str):
-        return Response(selectors.run_executor_status(selectors.run_get(run_id)))
+        progress = selectors.run_executor_status(selectors.run_get(run_id))
+        return Response(es.RunStatusSerializer(progress).data)
 
 
 class PhaseStatusUpdateView(APIView):
@@ -62,7 +63,8 @@ class PhaseStatusUpdateView(APIView):
         serializer = es.PhaseStatusUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes, tokens_used = serializer.split()
-        phase = services.phase_update(phase=phase, changes=changes, tokens_used=tokens_used)
+        services.phase_update(phase=phase, changes=changes, tokens_used=tokens_used)
+        phase = selectors.phase_get(run_id, phase_id)
         return Response(
             {
                 "message": f"Phase {phase.phase_id} updated to state {phase.state}",

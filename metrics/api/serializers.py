@@ -1,8 +1,10 @@
 """Serializers for the run store API (v1) and the executor-compatible routes."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from autopack_site.api.fields import SafeJSONObjectField, TokenCountField, model_char_field
+from metrics import selectors
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
     DashboardEvent,
@@ -11,6 +13,7 @@ from metrics.models import (
     Run,
     Tier,
     identifier_validator,
+    run_scope_validator,
 )
 
 MAX_ATTEMPT = 10_000
@@ -26,8 +29,29 @@ def identifier_field(**kwargs) -> serializers.CharField:
 # --- Output ---------------------------------------------------------------------
 
 
+class PhaseReviewSerializer(serializers.Serializer):
+    """The phase's latest auditor result: what it found and suggests."""
+
+    recommendation = serializers.CharField()
+    confidence = serializers.CharField()
+    issues_found = serializers.ListField(child=serializers.DictField())
+    suggested_patches = serializers.ListField(child=serializers.DictField())
+
+
+@extend_schema_field(PhaseReviewSerializer(allow_null=True))
+class PhaseReviewField(serializers.Field):
+    """`review` of a phase read through selectors.phases_with_review()."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, phase):
+        return selectors.phase_review(phase)
+
+
 class PhaseSerializer(serializers.ModelSerializer):
     tier_id = serializers.CharField(source="tier.tier_id", read_only=True)
+    review = PhaseReviewField()
 
     class Meta:
         model = Phase
@@ -45,6 +69,7 @@ class PhaseSerializer(serializers.ModelSerializer):
             "builder_attempts",
             "auditor_attempts",
             "last_failure_reason",
+            "review",
             "started_at",
             "completed_at",
             "updated_at",
@@ -139,11 +164,13 @@ class LedgerIngestResultSerializer(serializers.Serializer):
 
 class RunInputSerializer(serializers.Serializer):
     id = identifier_field()
-    state = serializers.ChoiceField(choices=Run.State.choices, default=Run.State.QUEUED)
+    state = serializers.ChoiceField(choices=Run.State.choices, default=Run.State.RUN_CREATED)
     safety_profile = serializers.ChoiceField(
         choices=Run.SafetyProfile.choices, default=Run.SafetyProfile.NORMAL
     )
-    run_scope = serializers.ChoiceField(choices=Run.Scope.choices, default=Run.Scope.MULTI_TIER)
+    run_scope = model_char_field(
+        Run, "run_scope", validators=[run_scope_validator], default=Run.Scope.MULTI_TIER
+    )
     token_cap = TokenCountField(default=5_000_000)
     max_phases = serializers.IntegerField(min_value=0, max_value=100_000, default=25)
     max_duration_minutes = serializers.IntegerField(min_value=0, max_value=1_000_000, default=120)

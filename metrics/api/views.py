@@ -145,5 +145,5 @@ class PhaseDetailView(APIView):
         phase = selectors.phase_get(run_id, phase_id)
         serializer = s.PhaseUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        phase = services.phase_update(phase=phase, changes=serializer.validated_data)
-        return Response(s.PhaseSerializer(phase).data)
+        services.phase_update(phase=phase, changes=serializer.validated_data)
+        return Response(s.PhaseSerializer(selectors.phase_get(run_id, phase_id)).data)

@@ -96,7 +96,7 @@ def test_create_run_with_nested_tiers_and_phases(authed_client):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["id"] == "telemetry-collection-v7"
-    assert body["state"] == "QUEUED"
+    assert body["state"] == "RUN_CREATED"
     assert body["feature_flags"] == {"phase6_metrics": False, "consolidated_metrics": False}
     assert [tier["tier_id"] for tier in body["tiers"]] == ["T1"]
     assert [(p["phase_id"], p["tier_id"]) for p in body["phases"]] == [("p0", "T1"), ("p1", "T1")]

@@ -91,7 +91,8 @@ def test_run_succeeds_when_every_phase_is_complete_or_skipped():
         phase=run.phases.get(phase_id="p0"), changes={"state": "COMPLETE"}, now=now
     )
     run.refresh_from_db()
-    assert run.state == Run.State.QUEUED  # one phase still open
+    assert run.state == Run.State.PHASE_EXECUTION  # started, one phase still open
+    assert run.started_at == now
     services.phase_update(
         phase=run.phases.get(phase_id="p1"), changes={"state": "SKIPPED"}, now=now
     )
