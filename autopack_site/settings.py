@@ -182,6 +182,11 @@ SPECTACULAR_SETTINGS = {
         "ReplayCampaignStatusEnum": "replay.models.ReplayCampaign.Status",
         "ReplayAttemptStatusEnum": "replay.models.ReplayAttempt.Status",
         "ReplayExecutorEnum": "replay.models.ReplayCampaign.Executor",
+        "ApprovalStatusEnum": "metrics.models.ApprovalRequest.Status",
+        "ApprovalKindEnum": "metrics.models.ApprovalRequest.Kind",
+        "ApprovalResponseMethodEnum": "metrics.models.ApprovalRequest.Method",
+        "ApprovalCreatedStatusEnum": ["pending", "approved"],
+        "ClarificationCreatedStatusEnum": ["pending"],
     },
     # Serve Swagger UI from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -190,9 +195,27 @@ SPECTACULAR_SETTINGS = {
 
 # Service metadata reported by /health.
 AUTOPACK_VERSION = env.str("AUTOPACK_VERSION", default="")
+# Figures the apps add to /health: field name -> function computing it.
+AUTOPACK_HEALTH_FIGURES = {"pending_approvals": "metrics.selectors.approvals_pending_count"}
 
 # Ledger rows older than this many days are rolled up into daily summaries.
 AUTOPACK_METRICS_RETENTION_DAYS = env.int("AUTOPACK_METRICS_RETENTION_DAYS", default=30)
+
+# Human approvals. This product never approves on a human's behalf unless told to:
+# auto-approval is OFF unless exactly "1" (upstream Autopack defaults it on). A request
+# no one decides within the timeout resolves to the default (reject unless "approve").
+AUTOPACK_AUTO_APPROVE = env.str("AUTOPACK_AUTO_APPROVE", default="") == "1"
+AUTOPACK_APPROVAL_TIMEOUT_MINUTES = env.float("AUTOPACK_APPROVAL_TIMEOUT_MINUTES", default=15.0)
+AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT = env.str(
+    "AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT", default="reject"
+).lower()
+if AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT not in ("reject", "approve"):
+    raise ImproperlyConfigured(
+        "AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT must be 'reject' or 'approve', "
+        f"not {AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT!r}."
+    )
+if AUTOPACK_APPROVAL_TIMEOUT_MINUTES <= 0:
+    raise ImproperlyConfigured("AUTOPACK_APPROVAL_TIMEOUT_MINUTES must be greater than 0.")
 
 # Replay campaigns: this server's base URL as executors reach it (and whose /health
 # must have Phase 6 on), the command that executes one run, and where reports go.

@@ -1,9 +1,26 @@
-"""Admin for the run store. Telemetry is read-only: systems write it, people read it."""
+"""Admin for the run store. Telemetry is read-only: systems write it, people read it;
+people decide the approvals executors wait on."""
 
-from django.contrib import admin
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from metrics.models import DashboardEvent, Phase, PhaseMetrics, Run, Tier, total_tokens_expression
+from metrics.models import (
+    ApprovalRequest,
+    DashboardEvent,
+    Phase,
+    PhaseMetrics,
+    Run,
+    Tier,
+    total_tokens_expression,
+)
+from metrics.services import ApprovalAlreadyDecided, approval_decide, approvals_expire
 
 
 class TierInline(admin.TabularInline):
@@ -109,3 +126,129 @@ class DashboardEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ApprovalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject"), ("answer", "Answer")]
+    )
+    note = forms.CharField(required=False, max_length=10_000)
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(admin.ModelAdmin):
+    """Pending requests oldest deadline first; each page shows what the executor
+    sent and takes the decision (approve, reject with a reason, or an answer)."""
+
+    list_display = ["id", "kind", "run", "phase_key", "context", "risk", "status", "timeout_at"]
+    list_filter = ["status", "kind", "response_method"]
+    search_fields = ["run__id", "phase__phase_id", "context"]
+    list_select_related = ["run", "phase"]
+    date_hierarchy = "requested_at"
+    show_full_result_count = False
+    change_form_template = "admin/metrics/approvalrequest/change_form.html"
+    fields = [
+        "kind",
+        "run",
+        "phase",
+        "context",
+        "status",
+        "risk",
+        "file_list",
+        "decision_info_shown",
+        "deletion_info_shown",
+        "patch_preview_shown",
+        "requested_at",
+        "timeout_at",
+        "responded_at",
+        "response_method",
+        "decided_by",
+        "approval_reason",
+        "rejected_reason",
+        "response",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="phase", ordering="phase__phase_id")
+    def phase_key(self, obj: ApprovalRequest) -> str:
+        return obj.phase.phase_id
+
+    @admin.display(description="risk")
+    def risk(self, obj: ApprovalRequest) -> str:
+        return obj.risk_level or "-"
+
+    @admin.display(description="files")
+    def file_list(self, obj: ApprovalRequest) -> str:
+        return ", ".join(obj.files) or "-"
+
+    @admin.display(description="decision info")
+    def decision_info_shown(self, obj: ApprovalRequest) -> str:
+        return _pre(json.dumps(obj.decision_info, indent=2, ensure_ascii=False))
+
+    @admin.display(description="deletion info")
+    def deletion_info_shown(self, obj: ApprovalRequest) -> str:
+        return _pre(json.dumps(obj.deletion_info, indent=2, ensure_ascii=False))
+
+    @admin.display(description="patch preview")
+    def patch_preview_shown(self, obj: ApprovalRequest) -> str:
+        return _pre(obj.patch_preview or "-")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # executors ask; people decide
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # decided through decide_view, never edited
+
+    def _may_decide(self, request) -> bool:
+        return request.user.has_perm("metrics.change_approvalrequest")
+
+    def changelist_view(self, request, extra_context=None):
+        approvals_expire()  # what passed its deadline shows as decided
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if object_id.isdigit():
+            approvals_expire(ids=[int(object_id)])
+        extra_context = {**(extra_context or {}), "may_decide": self._may_decide(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        decide = path(
+            "<int:approval_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),
+            name="metrics_approvalrequest_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def decide_view(self, request, approval_id: int):
+        """POST only: record the operator's decision, then back to the request."""
+        if not self._may_decide(request) or request.method != "POST":
+            raise PermissionDenied
+        get_object_or_404(ApprovalRequest, pk=approval_id)
+        form = ApprovalDecisionForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "Choose approve, reject or answer.", messages.ERROR)
+        else:
+            try:
+                decided = approval_decide(
+                    approval_id=approval_id,
+                    decision=form.cleaned_data["decision"],
+                    reason=form.cleaned_data["note"],
+                    by=request.user.get_username(),
+                    method=ApprovalRequest.Method.ADMIN,
+                )
+            except ApprovalAlreadyDecided as error:
+                self.message_user(request, error.detail, messages.ERROR)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{decided.kind.capitalize()} {decided.pk}: {decided.status}.",
+                    messages.SUCCESS,
+                )
+        return redirect(reverse("admin:metrics_approvalrequest_change", args=[approval_id]))
+
+
+def _pre(text: str) -> str:
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)

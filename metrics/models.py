@@ -228,6 +228,8 @@ class Phase(models.Model):
         indexes = [
             # Phase counts by state for a run (consolidated totals, run roll-up).
             models.Index(fields=["run", "state"], name="metrics_phase_run_state"),
+            # A phase named by its id alone (GET /clarification/status/{phase_id}).
+            models.Index(fields=["phase_id"], name="metrics_phase_phase_id"),
         ]
 
     def __str__(self) -> str:
@@ -406,3 +408,99 @@ class UTCDate(models.Func):
             template="((%(expressions)s) AT TIME ZONE 'UTC')::date",
             **extra_context,
         )
+
+
+class ApprovalRequest(models.Model):
+    """A human's decision the executor waits for, polling: an approval before a risky
+    change (a large deletion, a "risky" decision) or a clarification of an ambiguous
+    one. Decided once: by an operator, or by the deadline's default."""
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval"
+        CLARIFICATION = "clarification"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"  # approvals only
+        REJECTED = "rejected"
+        ANSWERED = "answered"  # clarifications only
+
+    class Method(models.TextChoices):
+        API = "api"
+        ADMIN = "admin"
+        TIMEOUT = "timeout"
+        AUTO = "auto"  # AUTOPACK_AUTO_APPROVE=1
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.APPROVAL)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="approval_requests")
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="approval_requests")
+    context = models.CharField(max_length=200, blank=True, default="")
+    decision_info = models.JSONField(default=dict, blank=True)
+    deletion_info = models.JSONField(default=dict, blank=True)
+    patch_preview = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    timeout_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    response_method = models.CharField(max_length=20, choices=Method.choices, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True, default="")
+    approval_reason = models.TextField(blank=True, default="")
+    rejected_reason = models.TextField(blank=True, default="")
+    response = models.TextField(blank=True, default="")  # a clarification's answer
+
+    class Meta:
+        ordering = ["timeout_at", "id"]
+        indexes = [
+            # Pending requests, oldest deadline first (GET /approval/pending, expiry).
+            models.Index(fields=["status", "timeout_at"], name="metrics_approval_pending"),
+            # A phase's latest clarification (GET /clarification/status/{phase_id}).
+            models.Index(fields=["phase", "kind", "-requested_at"], name="metrics_approval_phase"),
+        ]
+        constraints = [
+            # Decided once, with when and how; a rejection says why.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="pending", responded_at__isnull=True, response_method="")
+                    | (
+                        ~Q(status="pending")
+                        & Q(responded_at__isnull=False)
+                        & ~Q(response_method="")
+                    )
+                ),
+                name="metrics_approval_decided_with_when_and_how",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejected_reason=""),
+                name="metrics_approval_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="approval", status__in=["pending", "approved", "rejected"])
+                    | Q(kind="clarification", status__in=["pending", "answered", "rejected"])
+                ),
+                name="metrics_approval_status_fits_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} for {self.run_id}/{self.phase.phase_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def risk_level(self) -> str:
+        """As the executor assessed it (deletion or decision info), else ''."""
+        for info in (self.deletion_info, self.decision_info):
+            if isinstance(info, dict) and info.get("risk_level"):
+                return str(info["risk_level"])
+        return ""
+
+    @property
+    def files(self) -> list[str]:
+        """The files the change touches, as the executor listed them."""
+        for info, key in ((self.deletion_info, "files"), (self.decision_info, "files_modified")):
+            if isinstance(info, dict) and isinstance(info.get(key), list):
+                return [str(name) for name in info[key]]
+        return []

@@ -20,11 +20,13 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from autopack_site.dates import utc_day_end, utc_day_start
 from metrics.models import (
     TOKEN_CATEGORIES,
+    ApprovalRequest,
     DailyTokenSummary,
     DashboardEvent,
     Phase,
@@ -423,3 +425,49 @@ def daily_totals(
         )
         for day, totals in sorted(by_day.items())
     ]
+
+
+# --- Human approvals and clarifications -------------------------------------------
+
+
+def approval_request_get(approval_id: int) -> ApprovalRequest:
+    """Return the request (either kind) or raise Http404."""
+    return get_object_or_404(ApprovalRequest.objects.select_related("phase"), pk=approval_id)
+
+
+def approval_get(approval_id: int) -> ApprovalRequest:
+    """Return the approval (not a clarification) or raise Http404."""
+    return get_object_or_404(
+        ApprovalRequest.objects.select_related("phase"),
+        pk=approval_id,
+        kind=ApprovalRequest.Kind.APPROVAL,
+    )
+
+
+def approvals_pending() -> QuerySet[ApprovalRequest]:
+    """Requests awaiting a human, oldest deadline first (both kinds)."""
+    return (
+        ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+        .select_related("phase")
+        .order_by("timeout_at", "id")
+    )
+
+
+def approvals_pending_count() -> int:
+    return ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).count()
+
+
+def clarification_latest(phase_id: str) -> ApprovalRequest:
+    """The newest clarification asked for a phase (the executor names the phase by
+    its id alone), or Http404."""
+    found = (
+        ApprovalRequest.objects.filter(
+            kind=ApprovalRequest.Kind.CLARIFICATION, phase__phase_id=phase_id
+        )
+        .select_related("phase")
+        .order_by("-requested_at", "-id")
+        .first()
+    )
+    if found is None:
+        raise Http404(f"No clarification was requested for phase {phase_id!r}.")
+    return found

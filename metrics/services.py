@@ -3,10 +3,11 @@
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -14,7 +15,15 @@ from django.utils import timezone
 
 from autopack_site import kill_switches
 from autopack_site.errors import ConflictError
-from metrics.models import TOKEN_CATEGORIES, DashboardEvent, Phase, PhaseMetrics, Run, Tier
+from metrics.models import (
+    TOKEN_CATEGORIES,
+    ApprovalRequest,
+    DashboardEvent,
+    Phase,
+    PhaseMetrics,
+    Run,
+    Tier,
+)
 
 LEDGER_VALUE_FIELDS = (*TOKEN_CATEGORIES, "model", "duration_seconds")
 # Run states the phase roll-up may set or undo; other DONE_* states are explicit
@@ -418,3 +427,127 @@ def _result_payload(result: Mapping[str, Any]) -> dict[str, Any]:
     if result.get("patch_content"):
         payload["patch_size"] = len(result["patch_content"])
     return payload
+
+
+# --- Human approvals and clarifications -------------------------------------------
+
+
+class ApprovalAlreadyDecided(ConflictError):
+    pass
+
+
+def approval_timeout() -> timedelta:
+    return timedelta(minutes=settings.AUTOPACK_APPROVAL_TIMEOUT_MINUTES)
+
+
+@transaction.atomic
+def approval_request_create(
+    *,
+    phase: Phase,
+    kind: str = ApprovalRequest.Kind.APPROVAL,
+    context: str = "",
+    decision_info: Mapping[str, Any] | None = None,
+    deletion_info: Mapping[str, Any] | None = None,
+    patch_preview: str = "",
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Store what the executor asks a human, with its deadline. An approval is
+    granted at once only where AUTOPACK_AUTO_APPROVE=1."""
+    now = now or timezone.now()
+    request = ApprovalRequest(
+        kind=kind,
+        run_id=phase.run_id,
+        phase=phase,
+        context=context,
+        decision_info=dict(decision_info or {}),
+        deletion_info=dict(deletion_info or {}),
+        patch_preview=patch_preview,
+        requested_at=now,
+        timeout_at=now + approval_timeout(),
+    )
+    if kind == ApprovalRequest.Kind.APPROVAL and settings.AUTOPACK_AUTO_APPROVE:
+        request.status = ApprovalRequest.Status.APPROVED
+        request.response_method = ApprovalRequest.Method.AUTO
+        request.responded_at = now
+        request.approval_reason = "approved automatically (AUTOPACK_AUTO_APPROVE=1)"
+    request.full_clean(exclude=["run", "phase"])
+    request.save(force_insert=True)
+    return request
+
+
+# What each decision may answer, and the status it gives.
+_DECISIONS = {
+    "approve": (ApprovalRequest.Kind.APPROVAL, ApprovalRequest.Status.APPROVED),
+    "reject": (None, ApprovalRequest.Status.REJECTED),  # either kind
+    "answer": (ApprovalRequest.Kind.CLARIFICATION, ApprovalRequest.Status.ANSWERED),
+}
+
+
+@transaction.atomic
+def approval_decide(
+    *,
+    approval_id: int,
+    decision: str,
+    reason: str = "",
+    by: str = "",
+    method: str = ApprovalRequest.Method.API,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Decide a pending request once: approve (an approval), answer (a clarification;
+    `reason` is the answer) or reject (either; a reason is required). A request
+    decided already, or past its deadline, raises ApprovalAlreadyDecided."""
+    now = now or timezone.now()
+    if decision not in _DECISIONS:
+        raise ValidationError({"decision": f"Must be one of {', '.join(_DECISIONS)}."})
+    approvals_expire(now=now, ids=[approval_id])
+    request = ApprovalRequest.objects.select_for_update().get(pk=approval_id)
+    if not request.is_pending:
+        raise ApprovalAlreadyDecided(
+            f"{request.kind.capitalize()} {request.pk} was already decided: {request.status} "
+            f"({request.response_method}) at {request.responded_at.isoformat()}."
+        )
+    kind, status = _DECISIONS[decision]
+    if kind is not None and request.kind != kind:
+        raise ValidationError({"decision": f"A {request.kind} cannot be decided by {decision}."})
+    reason = reason.strip()
+    if decision in ("reject", "answer") and not reason:
+        field = "response" if decision == "answer" else "reason"
+        raise ValidationError({field: f"Required to {decision}."})
+    request.status, request.responded_at = status, now
+    request.response_method, request.decided_by = method, by
+    if decision == "approve":
+        request.approval_reason = reason
+    elif decision == "reject":
+        request.rejected_reason = reason
+    else:
+        request.response = reason
+    request.full_clean(exclude=["run", "phase"])
+    request.save()
+    return request
+
+
+def approvals_expire(*, now: datetime | None = None, ids: Sequence[int] | None = None) -> int:
+    """Resolve pending requests past their deadline, in SQL: approvals to
+    AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT, clarifications to rejected, so the
+    executor's poll ends. Runs on every read of a request and from
+    `manage.py expire_approvals`. Returns how many it resolved."""
+    now = now or timezone.now()
+    overdue = ApprovalRequest.objects.filter(
+        status=ApprovalRequest.Status.PENDING, timeout_at__lte=now
+    )
+    if ids is not None:
+        overdue = overdue.filter(pk__in=ids)
+    approve = settings.AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT == "approve"
+    note = "no decision by the deadline"
+    decided = {"responded_at": now, "response_method": ApprovalRequest.Method.TIMEOUT}
+    resolved = overdue.filter(kind=ApprovalRequest.Kind.APPROVAL).update(
+        **decided,
+        **(
+            {"status": ApprovalRequest.Status.APPROVED, "approval_reason": f"{note}: approved"}
+            if approve
+            else {"status": ApprovalRequest.Status.REJECTED, "rejected_reason": f"{note}: rejected"}
+        ),
+    )
+    return resolved + overdue.filter(kind=ApprovalRequest.Kind.CLARIFICATION).update(
+        **decided, status=ApprovalRequest.Status.REJECTED, rejected_reason=note
+    )

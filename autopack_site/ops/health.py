@@ -15,6 +15,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.module_loading import import_string
 
 from autopack_site import kill_switches
 
@@ -207,11 +209,19 @@ def legacy_health_report() -> dict:
         "status": "healthy" if healthy else "unhealthy",
         "db_ok": database.status == PASS,
         "migrations_pending": migrations.observed_value if migrations else None,
+        # Figures the apps report (pending approvals), None when the database is down.
+        **{name: figure() if healthy else None for name, figure in _health_figures().items()},
         "kill_switches": kill_switches.snapshot(),
         "version": service_version(),
         "timestamp": _now_iso(),
         "database_identity": database_identity(),
     }
+
+
+def _health_figures() -> dict[str, Callable[[], object]]:
+    """AUTOPACK_HEALTH_FIGURES: /health field -> dotted path of a function computing it
+    (the settings wire the apps in; this module imports none)."""
+    return {name: import_string(path) for name, path in settings.AUTOPACK_HEALTH_FIGURES.items()}
 
 
 def database_identity(alias: str = "default") -> str:

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from metrics.api import executor_views as views
+from metrics.api.approval_urls import executor_urlpatterns as approval_urlpatterns
 from metrics.models import IDENTIFIER_PATTERN
 
 RUN = rf"(?P<run_id>{IDENTIFIER_PATTERN})"
@@ -27,4 +28,5 @@ urlpatterns = [
         name="executor-auditor-result",
     ),
     re_path(rf"^runs/{RUN}$", views.ExecutorRunView.as_view(), name="executor-run-detail"),
+    *approval_urlpatterns,
 ]

@@ -1,6 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from metrics.api.approval_urls import v1_urlpatterns as approval_urlpatterns
 from metrics.api.consolidated_views import ConsolidatedMetricsView, DailyMetricsView
 from metrics.api.views import PhaseDetailView, RunViewSet
 from metrics.models import IDENTIFIER_PATTERN
@@ -21,4 +22,5 @@ urlpatterns = [
         name="run-consolidated-metrics",
     ),
     re_path(r"^metrics/daily/$", DailyMetricsView.as_view(), name="metrics-daily"),
+    *approval_urlpatterns,
 ]
