@@ -20,6 +20,7 @@ from metrics.models import (
     Tier,
     total_tokens_expression,
 )
+from metrics.selectors import phase_review, phases_with_review
 from metrics.services import ApprovalAlreadyDecided, approval_decide, approvals_expire
 
 
@@ -70,8 +71,19 @@ class PhaseAdmin(admin.ModelAdmin):
     list_select_related = ["run", "tier"]
     raw_id_fields = ["run", "tier"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "updated_at", "started_at", "completed_at"]
+    readonly_fields = ["created_at", "updated_at", "started_at", "completed_at", "review"]
     show_full_result_count = False
+
+    def get_queryset(self, request) -> QuerySet:
+        return phases_with_review()
+
+    @admin.display(description="latest review")
+    def review(self, obj: Phase) -> str:
+        """What the latest auditor result found: issues and suggested patches."""
+        found = phase_review(obj)
+        if found is None:
+            return "-"
+        return _pre(json.dumps(found, indent=2, ensure_ascii=False))
 
 
 @admin.register(PhaseMetrics)

@@ -327,3 +327,11 @@ def test_staff_without_the_change_permission_cannot_decide(client, authed_client
     assert page.status_code == 200 and b'value="approve"' not in page.content
     assert decide(client, approval_id, "approve").status_code == 403
     assert ApprovalRequest.objects.get(pk=approval_id).is_pending
+
+
+def test_the_phase_admin_page_shows_its_latest_review(admin_client, authed_client, run):
+    review = json.loads((CONTRACT / "auditor_result_2026.json").read_text(encoding="utf-8"))
+    authed_client.post(f"/runs/{RUN}/phases/{P1}/auditor_result", review, format="json")
+    phase = Phase.objects.get(phase_id=P1)
+    page = admin_client.get(f"/admin/metrics/phase/{phase.pk}/change/").content.decode()
+    assert "const-meaning" in page and "rename the constant" in page
