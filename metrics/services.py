@@ -199,11 +199,20 @@ def phase_update(
     return phase
 
 
+def run_lock(run_id: str) -> None:
+    """Lock the run's row until the transaction ends: writes to one run's phases and
+    ledger take it first, so they apply one at a time and in one lock order (no
+    deadlock). SQLite serialises writers anyway (its writers begin IMMEDIATE)."""
+    Run.objects.select_for_update().filter(pk=run_id).values_list("pk").first()
+
+
+@transaction.atomic
 def phase_tokens_set(*, phase: Phase, category: str, tokens: int) -> PhaseMetrics:
     """Set (never add) one category on the phase's current ledger attempt.
 
     A retried executor POST therefore changes nothing.
     """
+    run_lock(phase.run_id)
     if category not in TOKEN_CATEGORIES:
         raise ValueError(f"unknown token category {category!r}")
     if tokens < 0:
@@ -224,7 +233,12 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
     multi-row INSERT per few thousand rows, and an UPDATE only for rows that
     changed) and builds no model instance for new rows: this is the hot path
     of Phase 6 telemetry.
+
+    Batches for one run are applied one at a time (the run row is locked first):
+    a retry racing its original, or two senders of one batch in any row order,
+    each succeed, the later seeing the earlier's rows as unchanged or updated.
     """
+    run_lock(run.pk)
     phase_ids = {row["phase_id"] for row in rows}
     phases = dict(
         Phase.objects.filter(run=run, phase_id__in=phase_ids).values_list("phase_id", "pk")
@@ -271,13 +285,7 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
                     **dict(zip(LEDGER_VALUE_FIELDS, values, strict=True)),
                 )
             )
-    try:
-        with transaction.atomic():
-            ledger_rows_insert(to_insert)
-    except IntegrityError:
-        raise ConflictError(
-            "Another request wrote the same ledger rows concurrently; resend the batch."
-        ) from None
+    ledger_rows_insert(to_insert)
     if to_update:
         PhaseMetrics.objects.bulk_update(
             to_update, [*LEDGER_VALUE_FIELDS, "updated_at"], batch_size=1000
@@ -311,7 +319,11 @@ def ledger_rows_insert(rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy_expert"):
             body = "".join(map(_copy_line, rows))
-            cursor.cursor.copy_expert(f"COPY {table} ({column_list}) FROM STDIN", io.StringIO(body))
+            # The raw cursor skips Django's error translation; restore it.
+            with connection.wrap_database_errors:
+                cursor.cursor.copy_expert(
+                    f"COPY {table} ({column_list}) FROM STDIN", io.StringIO(body)
+                )
             return
         adapt = connection.ops.adapt_datetimefield_value
         per_statement = max(1, _max_query_params() // len(LEDGER_INSERT_COLUMNS))
@@ -389,6 +401,7 @@ def events_record(*, run: Run, events: Sequence[Mapping[str, Any]]) -> list[Dash
 @transaction.atomic
 def builder_result_record(*, phase: Phase, result: Mapping[str, Any]) -> DashboardEvent:
     """Store a Builder result as an event and its tokens as the attempt's base tokens."""
+    run_lock(phase.run_id)
     phase.builder_attempts = result["builder_attempts"]
     phase.save(update_fields=["builder_attempts", "updated_at"])
     phase_tokens_set(phase=phase, category="base_tokens", tokens=result["tokens_used"])
@@ -409,6 +422,7 @@ def builder_result_record(*, phase: Phase, result: Mapping[str, Any]) -> Dashboa
 @transaction.atomic
 def auditor_result_record(*, phase: Phase, result: Mapping[str, Any]) -> DashboardEvent:
     """Store an Auditor result as an event and its tokens as second-opinion tokens."""
+    run_lock(phase.run_id)
     phase.auditor_attempts = result["auditor_attempts"]
     phase.save(update_fields=["auditor_attempts", "updated_at"])
     phase_tokens_set(phase=phase, category="second_opinion_tokens", tokens=result["tokens_used"])

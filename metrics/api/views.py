@@ -1,7 +1,7 @@
 """Run store API (v1): runs, phases, the token ledger and events."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -85,7 +85,13 @@ class RunViewSet(
     @extend_schema(
         methods=["POST"],
         request=s.LedgerRowInputSerializer(many=True),
-        responses={201: s.LedgerIngestResultSerializer, 503: None},
+        responses={
+            201: OpenApiResponse(s.LedgerIngestResultSerializer, description="rows created"),
+            200: OpenApiResponse(
+                s.LedgerIngestResultSerializer, description="nothing new: updated or unchanged"
+            ),
+            503: None,
+        },
     )
     @action(detail=True, methods=["get", "post"], url_path="metrics", filter_backends=[])
     def metrics(self, request, pk=None):
@@ -99,7 +105,9 @@ class RunViewSet(
             return self.get_paginated_response(s.LedgerRowSerializer(page, many=True).data)
         rows = ledger_batch_validate(request.data)
         result = services.phase_metrics_ingest(run=run, rows=rows)
-        return Response(s.LedgerIngestResultSerializer(result).data, status=status.HTTP_201_CREATED)
+        # 201 only when the batch created rows: a re-send changes nothing (200).
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(s.LedgerIngestResultSerializer(result).data, status=code)
 
     @extend_schema(
         methods=["GET"],
