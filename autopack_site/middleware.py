@@ -1,9 +1,15 @@
 """Project middleware."""
 
-from django.core.exceptions import SuspiciousOperation
-from django.http import JsonResponse
+import logging
 
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponse, JsonResponse
+
+from autopack_site import db_outage
 from autopack_site.api.error_views import is_machine_path
+from autopack_site.db.sqlite3.base import writes_expected
+
+logger = logging.getLogger(__name__)
 
 NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
 
@@ -39,3 +45,59 @@ class RejectNullCharactersMiddleware:
                     {name: [NULL_CHARACTER_MESSAGE] for name in refused}, status=400
                 )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database outage met outside DRF's handler (starting the request's
+    transaction, a Django view such as the admin) is a 503 with Retry-After, not
+    a 500: JSON `{"detail", "code": "database_unavailable"}` on the machine paths,
+    a short page elsewhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not db_outage.is_database_unavailable(exception):
+            return None
+        logger.warning("database unavailable: %s %s: %s", request.method, request.path, exception)
+        if is_machine_path(request):
+            body = {"detail": db_outage.DETAIL, "code": db_outage.CODE}
+            response = JsonResponse(body, status=503)
+        else:
+            response = HttpResponse(db_outage.DETAIL, status=503, content_type="text/plain")
+        response["Retry-After"] = str(db_outage.retry_after_seconds())
+        return response
+
+
+# HTTP methods that never write (RFC 9110's safe methods).
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class TransactionIntentMiddleware:
+    """Tells the SQLite backend whether a request's transaction may write: an API
+    GET reads its snapshot without taking the write lock, unless its view writes on
+    read (`writes_on_read = True`, e.g. expiring overdue approvals). The admin,
+    little used and writing on read here and there, always takes the lock."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            token = getattr(request, "_writes_expected_token", None)
+            if token is not None:
+                writes_expected.reset(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+        reads_only = (
+            request.method in SAFE_METHODS
+            and not request.path.startswith("/admin/")
+            and not getattr(view_class, "writes_on_read", False)
+        )
+        request._writes_expected_token = writes_expected.set(not reads_only)

@@ -50,9 +50,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "autopack_site.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "autopack_site.middleware.RejectNullCharactersMiddleware",
+    "autopack_site.middleware.TransactionIntentMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -92,7 +94,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dashboard read while the executor writes;
-    # IMMEDIATE avoids "database is locked" on lock upgrades between writers.
+    # writers begin IMMEDIATE (no "database is locked" on lock upgrades between
+    # writers) and read-only requests DEFERRED, so reads never wait for the lock
+    # (autopack_site.db.sqlite3).
+    DATABASES["default"]["ENGINE"] = "autopack_site.db.sqlite3"
     # synchronous=NORMAL is safe with WAL (no corruption; a power cut may lose
     # the last commits) and saves an fsync per transaction. A 64 MiB page cache
     # (default 2 MiB) keeps the ledger's index pages hot at a million rows.
@@ -192,6 +197,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# A database outage is answered 503 with this Retry-After (seconds).
+AUTOPACK_RETRY_AFTER_SECONDS = env.int("AUTOPACK_RETRY_AFTER_SECONDS", default=5)
 
 # Service metadata reported by /health.
 AUTOPACK_VERSION = env.str("AUTOPACK_VERSION", default="")

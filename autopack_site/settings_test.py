@@ -17,7 +17,7 @@ from autopack_site.settings import *  # noqa: F403
 # Hashing passwords fast keeps admin-login fixtures cheap; never used outside tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, as in production, not Django's shared in-memory database: threads
     # (a live server, replay dispatch) then get their own connections with WAL and
     # the busy timeout instead of shared-cache table locks.

@@ -45,7 +45,7 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
 def database_url(settings_dict: dict) -> str:
     """A DATABASE_URL naming the database of `settings_dict` (a test database too), for
     a subprocess that must see what the test wrote."""
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+    if settings_dict["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
     user = settings_dict.get("USER") or "postgres"
     password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""

@@ -10,8 +10,15 @@ from django.http import JsonResponse
 from django.views import defaults
 
 # Paths answered as JSON: the API (and its schema), the executor's and dashboard
-# routes, health.
-MACHINE_PATH_PREFIXES = ("/api/", "/runs/", "/dashboard/", "/health")
+# routes (approvals included), health.
+MACHINE_PATH_PREFIXES = (
+    "/api/",
+    "/runs/",
+    "/approval/",
+    "/clarification/",
+    "/dashboard/",
+    "/health",
+)
 
 
 def is_machine_path(request) -> bool:

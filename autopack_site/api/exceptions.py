@@ -16,10 +16,18 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from autopack_site import db_outage
 from autopack_site.errors import DomainError, protected_summary
 
 
 def exception_handler(exc, context):
+    if db_outage.is_database_unavailable(exc):
+        set_rollback()
+        return Response(
+            {"detail": db_outage.DETAIL, "code": db_outage.CODE},
+            status=503,
+            headers={"Retry-After": str(db_outage.retry_after_seconds())},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, DomainError):

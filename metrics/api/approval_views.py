@@ -55,6 +55,8 @@ class ApprovalRequestView(APIView):
 class ApprovalStatusView(APIView):
     """GET approval/status/{id}: what the human (or the deadline) decided."""
 
+    writes_on_read = True  # resolves what passed its deadline
+
     @extend_schema(responses={200: s.ApprovalStatusSerializer, 404: None}, tags=TAGS)
     def get(self, request, approval_id: int):
         services.approvals_expire(ids=[approval_id])
@@ -64,6 +66,8 @@ class ApprovalStatusView(APIView):
 class ApprovalPendingView(APIView):
     """GET approval/pending: approvals and clarifications awaiting a human, oldest
     deadline first (at most 1,000 listed; `count` is all of them)."""
+
+    writes_on_read = True  # resolves what passed its deadline
 
     @extend_schema(responses=s.PendingListSerializer, tags=TAGS)
     def get(self, request):
@@ -106,6 +110,8 @@ class ClarificationRequestView(APIView):
 
 class ClarificationStatusView(APIView):
     """GET clarification/status/{phase_id}: the phase's latest clarification."""
+
+    writes_on_read = True  # resolves what passed its deadline
 
     @extend_schema(responses={200: s.ClarificationStatusSerializer, 404: None}, tags=TAGS)
     def get(self, request, phase_id: str):
