@@ -63,3 +63,12 @@ class BlankIfNullCharField(serializers.CharField):
         if data is None:
             return (True, "")
         return super().validate_empty_values(data)
+
+
+class NumberField(serializers.FloatField):
+    """A JSON number (or its text); DRF's FloatField takes true and false as 1 and 0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)

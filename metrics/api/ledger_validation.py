@@ -27,6 +27,8 @@ MODEL_MAX_LENGTH = PhaseMetrics._meta.get_field("model").max_length
 _INTEGER_STRING = re.compile(r"^\s*-?\d+\s*$")
 MAX_DURATION_SECONDS = 10**9
 REQUIRED = "This field is required."
+# What DRF's CharField takes as text (numbers become their str()).
+_TEXT_TYPES = (str, int, float)
 NOT_NULL = "This field may not be null."
 
 
@@ -46,6 +48,10 @@ def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | No
     if number > maximum:
         return None, f"Ensure this value is less than or equal to {maximum}."
     return number, None
+
+
+def _first_surrogate(text: str) -> int | None:
+    return next((ord(char) for char in text if 0xD800 <= ord(char) <= 0xDFFF), None)
 
 
 _INTEGER_BOUNDS = {"attempt": (1, MAX_ATTEMPT)} | dict.fromkeys(
@@ -78,6 +84,7 @@ def _clean_row(item) -> dict | None:
         or len(model) > MODEL_MAX_LENGTH
         or "\x00" in model
         or model != model.strip()
+        or (not model.isascii() and _first_surrogate(model) is not None)
     ):
         return None
     row["model"] = model
@@ -89,7 +96,9 @@ def _clean_row(item) -> dict | None:
     return row
 
 
-def _row(item) -> tuple[dict, dict]:
+def _row(item) -> tuple[dict, dict | list]:
+    if item is None:  # as the serializer words it: a list, not a field map
+        return {}, [NOT_NULL]
     if not isinstance(item, dict):
         kind = type(item).__name__
         return {}, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
@@ -100,7 +109,7 @@ def _row(item) -> tuple[dict, dict]:
         errors["phase_id"] = [REQUIRED]
     elif phase_id is None:
         errors["phase_id"] = [NOT_NULL]
-    elif not isinstance(phase_id, str | int) or isinstance(phase_id, bool):
+    elif not isinstance(phase_id, _TEXT_TYPES) or isinstance(phase_id, bool):
         errors["phase_id"] = ["Not a valid string."]
     else:
         phase_id = str(phase_id).strip()
@@ -127,16 +136,21 @@ def _row(item) -> tuple[dict, dict]:
 
     if "model" in item:
         model = item["model"]
-        if model is None:
-            errors["model"] = [NOT_NULL]
-        elif not isinstance(model, str):
-            errors["model"] = ["Not a valid string."]
-        elif len(model.strip()) > MODEL_MAX_LENGTH:
-            errors["model"] = [f"Ensure this field has no more than {MODEL_MAX_LENGTH} characters."]
-        elif "\x00" in model:
-            errors["model"] = ["Null characters are not allowed."]
+        if not isinstance(model, _TEXT_TYPES) or isinstance(model, bool):
+            errors["model"] = [NOT_NULL if model is None else "Not a valid string."]
         else:
-            row["model"] = model.strip()
+            model = str(model).strip()
+            if len(model) > MODEL_MAX_LENGTH:
+                errors["model"] = [
+                    f"Ensure this field has no more than {MODEL_MAX_LENGTH} characters."
+                ]
+            elif "\x00" in model:
+                errors["model"] = ["Null characters are not allowed."]
+            elif (surrogate := _first_surrogate(model)) is not None:
+                # No encoder (nor database) takes a lone surrogate.
+                errors["model"] = [f"Surrogate characters are not allowed: U+{surrogate:X}."]
+            else:
+                row["model"] = model
 
     if item.get("duration_seconds") is not None:
         duration = item["duration_seconds"]

@@ -3,7 +3,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from autopack_site.api.fields import SafeJSONObjectField, TokenCountField, model_char_field
+from autopack_site.api.fields import (
+    NumberField,
+    SafeJSONObjectField,
+    TokenCountField,
+    model_char_field,
+)
 from metrics import selectors
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
@@ -252,9 +257,7 @@ class LedgerRowInputSerializer(serializers.Serializer):
     evidence_request_tokens = TokenCountField()
     base_tokens = TokenCountField()
     model = model_char_field(PhaseMetrics, "model", allow_blank=True, required=False)
-    duration_seconds = serializers.FloatField(
-        min_value=0, max_value=10**9, allow_null=True, required=False
-    )
+    duration_seconds = NumberField(min_value=0, max_value=10**9, allow_null=True, required=False)
 
 
 class EventInputSerializer(serializers.Serializer):
