@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format venv
+.PHONY: demo test lint format venv serve
 
 venv: $(STAMP)
 
@@ -26,6 +26,13 @@ demo: $(STAMP)
 	@echo "API key for the demo (send as X-API-Key):"
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py create_api_key demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production serving: static files collected for WhiteNoise, then gunicorn with
+# gunicorn.conf.py (debug off: DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS must be set).
+serve: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/gunicorn --config gunicorn.conf.py
 
 # The whole suite on the configured database (SQLite unless DATABASE_URL is set).
 test: $(STAMP)

@@ -14,6 +14,10 @@ os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "0")
 
 from autopack_site.settings import *  # noqa: F403
 
+# Static files from the apps' folders, as in development: tests run no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
 # Hashing passwords fast keeps admin-login fixtures cheap; never used outside tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -73,35 +73,49 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str]) -> Iterator[str]:
+def running_server(
+    env: dict[str, str], *, gunicorn: bool = False, log_path: Path | None = None
+) -> Iterator[str]:
     """Serve the WSGI application in a subprocess; yield its base URL.
 
-    The standard library's WSGI server is used rather than runserver, which
-    refuses to start when the database is unreachable (the case under test).
+    By default the standard library's WSGI server (runserver refuses to start when
+    the database is unreachable, a case under test); with `gunicorn`, the
+    production server with the project's gunicorn.conf.py.
     """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE_WSGI, str(port)],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            if process.poll() is not None:
-                raise RuntimeError("server exited before listening")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start listening within 30 s")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    if gunicorn:
+        command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    else:
+        command = [sys.executable, "-c", SERVE_WSGI, str(port)]
+    with contextlib.ExitStack() as stack:
+        output = (
+            stack.enter_context(log_path.open("w", encoding="utf-8"))
+            if log_path
+            else subprocess.DEVNULL
+        )
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with contextlib.suppress(OSError):
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                if process.poll() is not None:
+                    raise RuntimeError("server exited before listening")
+                time.sleep(0.1)
+            else:
+                raise RuntimeError("server did not start listening within 30 s")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def http_get(url: str) -> tuple[int, dict, str]:

@@ -1,0 +1,31 @@
+"""gunicorn's configuration for Autopack Ops (`make serve`); every value can be
+overridden from the environment (GUNICORN_*).
+
+Threads, not sync workers: an ingestion batch of 10,000 rows holds its thread for
+a few hundred milliseconds, and the health probes (`/health/live`, `/health/ready`)
+must answer within their budget meanwhile. With sync workers a probe waits for a
+free process; with threads it is served beside the batch. Worker processes give
+parallelism beyond the GIL; a few per core suffice, the threads absorb waiting.
+"""
+
+import os
+
+wsgi_app = "autopack_site.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A request running longer than this is a stuck worker: gunicorn restarts it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then (bounded memory growth), staggered.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "2000"))
+# Access and error logs to stdout and stderr, for the process supervisor to keep.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Load the application once in the master, so a broken configuration fails at
+# start and workers fork with the code already imported.
+preload_app = True
