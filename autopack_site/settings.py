@@ -168,11 +168,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "autopack_site.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: a form body has no null, no numbers and no nesting (a form-encoded
+    # run stored git_commit_sha as the string "null"); anything else is a 415.
+    "DEFAULT_PARSER_CLASSES": ["autopack_site.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "autopack_site.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -2,6 +2,8 @@
 
 import pytest
 
+from metrics.models import Run
+
 pytestmark = pytest.mark.django_db
 
 DEEP = '{"message": "x", "context": ' + "[" * 100_000 + "]" * 100_000 + "}"
@@ -37,3 +39,24 @@ def test_a_body_over_the_upload_limit_is_a_json_413(authed_client, settings, url
         "detail": "Request body exceeds 1,000 bytes.",
         "code": "request_too_large",
     }
+
+
+MULTIPART_RUN = '--xyz\r\nContent-Disposition: form-data; name="id"\r\n\r\nform-run\r\n--xyz--\r\n'
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("application/x-www-form-urlencoded", "id=form-run&git_commit_sha=null"),
+        (
+            "multipart/form-data; boundary=xyz",
+            '--xyz\r\nContent-Disposition: form-data; name="id"\r\n\r\nform-run\r\n--xyz--\r\n',
+        ),
+        ("text/plain", '{"id": "form-run"}'),
+    ],
+)
+def test_the_api_takes_json_only(authed_client, content_type, body):
+    response = authed_client.generic("POST", "/api/v1/runs/", body, content_type=content_type)
+    assert response.status_code == 415
+    assert "Unsupported media type" in response.json()["detail"]
+    assert not Run.objects.exists()
