@@ -1,6 +1,7 @@
 """Serializer fields shared by every app's API."""
 
 import json
+import re
 
 from rest_framework import serializers
 
@@ -38,7 +39,37 @@ class SafeJSONObjectField(serializers.JSONField):
         return value
 
 
-class TokenCountField(serializers.IntegerField):
+_WHOLE_NUMBER_TEXT = re.compile(r"^\s*-?\d+\s*$")
+
+
+def whole_number(value) -> int | None:
+    """An integer as a JSON client may send it: a number without a fraction, or plain
+    digits as text (an optional '-', no '+', '_', decimals or exponent); None
+    otherwise. Booleans are not numbers. DRF's IntegerField also takes "7.0", "+7"
+    and "7_0" (70); the API does not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and len(value) < 50 and _WHOLE_NUMBER_TEXT.match(value):
+        return int(value)
+    return None
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer field read by whole_number (one rule for the serializers and the
+    fast ledger validator)."""
+
+    def to_internal_value(self, data):
+        number = whole_number(data)
+        if number is None:
+            self.fail("invalid")
+        return number
+
+
+class TokenCountField(WholeNumberField):
     """A non-negative token count small enough for every database's BIGINT."""
 
     MAX_TOKENS = 10**15

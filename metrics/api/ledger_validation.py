@@ -12,7 +12,7 @@ import re
 
 from rest_framework.exceptions import ValidationError
 
-from autopack_site.api.fields import TokenCountField
+from autopack_site.api.fields import TokenCountField, whole_number
 from metrics.api.serializers import MAX_ATTEMPT, MAX_BATCH_ROWS
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
@@ -24,7 +24,6 @@ from metrics.models import (
 
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 MODEL_MAX_LENGTH = PhaseMetrics._meta.get_field("model").max_length
-_INTEGER_STRING = re.compile(r"^\s*-?\d+\s*$")
 MAX_DURATION_SECONDS = 10**9
 REQUIRED = "This field is required."
 # What DRF's CharField takes as text (numbers become their str()).
@@ -33,15 +32,10 @@ NOT_NULL = "This field may not be null."
 
 
 def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | None]:
-    if isinstance(value, bool) or value is None:
-        return None, "A valid integer is required." if value is not None else NOT_NULL
-    if isinstance(value, int):
-        number = value
-    elif (isinstance(value, float) and value.is_integer()) or (
-        isinstance(value, str) and _INTEGER_STRING.match(value) and len(value) < 50
-    ):
-        number = int(value)
-    else:
+    if value is None:
+        return None, NOT_NULL
+    number = whole_number(value)
+    if number is None:
         return None, "A valid integer is required."
     if number < minimum:
         return None, f"Ensure this value is greater than or equal to {minimum}."

@@ -51,6 +51,11 @@ CASES = [
     {**VALID, "unknown_field": "ignored"},
     {**VALID, "model": "claude-\ud800"},
     {**VALID, "model": "\udfff"},
+    {**VALID, "retrieval_tokens": "7.0"},
+    {**VALID, "retrieval_tokens": "+7"},
+    {**VALID, "retrieval_tokens": "7_0"},
+    {**VALID, "duration_seconds": True},
+    {**VALID, "model": 5},
     "not an object",
     [1, 2],
 ]
