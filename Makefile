@@ -24,7 +24,7 @@ demo: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py pattern_expansion
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_replays
 	@echo "API key for the demo (send as X-API-Key):"
-	@DJANGO_DEBUG=1 $(BIN)/python manage.py create_api_key demo
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py create_api_key demo --scope admin
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Production serving: static files collected for WhiteNoise, then gunicorn with

@@ -167,7 +167,8 @@ REST_FRAMEWORK = {
         "autopack_site.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Authenticated, with a key scope covering the request (autopack_site.api.scopes).
+    "DEFAULT_PERMISSION_CLASSES": ["autopack_site.api.scopes.HasScope"],
     # JSON only: a form body has no null, no numbers and no nesting (a form-encoded
     # run stored git_commit_sha as the string "null"); anything else is a 415.
     "DEFAULT_PARSER_CLASSES": ["autopack_site.api.parsers.JSONParser"],

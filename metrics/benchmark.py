@@ -19,9 +19,10 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework_api_key.models import APIKey
 
 from autopack_site import kill_switches
+from autopack_site.api.keys import api_key_create
+from autopack_site.api.scopes import INGEST
 from metrics.models import (
     DailyTokenSummary,
     DashboardEvent,
@@ -235,7 +236,7 @@ def run_benchmark(
     os.environ[kill_switches.PHASE6_METRICS] = "1"
     os.environ[kill_switches.CONSOLIDATED_METRICS] = "1"
     bench_data_delete()
-    api_key, key = APIKey.objects.create_key(name=f"{PREFIX}client")
+    api_key, key = api_key_create(name=f"{PREFIX}client", scope=INGEST)
     client = Client(HTTP_X_API_KEY=key, HTTP_HOST="localhost", secure=True)
     try:
         started = time.perf_counter()

@@ -29,6 +29,8 @@ from abtests.models import ABTestResult
 from abtests.selectors import experiment_summary
 from abtests.services import ab_result_analyze_runs
 from autopack_site import kill_switches
+from autopack_site.api.keys import api_key_create
+from autopack_site.api.scopes import INGEST
 from autopack_site.errors import ConflictError, DomainError
 from autopack_site.ops.http import JsonClient
 from metrics.models import IDENTIFIER_MAX_LENGTH, DashboardEvent, Phase, PhaseMetrics, Run, Tier
@@ -502,7 +504,7 @@ def _key_name(campaign: ReplayCampaign) -> str:
 
 def campaign_key_create(*, campaign: ReplayCampaign) -> str:
     """A key for this campaign's executors, revoked when the campaign ends."""
-    _, key = APIKey.objects.create_key(name=_key_name(campaign))
+    _, key = api_key_create(name=_key_name(campaign), scope=INGEST)
     return key
 
 

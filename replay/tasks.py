@@ -16,6 +16,8 @@ from pathlib import Path
 from django.db import close_old_connections
 from rest_framework_api_key.models import APIKey
 
+from autopack_site.api.keys import api_key_create
+from autopack_site.api.scopes import INGEST
 from autopack_site.celery import app
 from replay import services
 from replay.models import ReplayAttempt, ReplayCampaign
@@ -121,7 +123,7 @@ def _execution_key() -> str:
     """This process's key for the runs it executes on request (made once per process)."""
     key = _campaign_keys.get("executions")
     if key is None or not APIKey.objects.is_valid(key):  # revoked or deleted since
-        key = _campaign_keys["executions"] = APIKey.objects.create_key(name="run executions")[1]
+        key = _campaign_keys["executions"] = api_key_create(name="run executions", scope=INGEST)[1]
     return key
 
 

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from rest_framework import authentication, exceptions
 from rest_framework_api_key.models import APIKey
 
+from autopack_site.api.scopes import ADMIN
+
 
 @dataclass(frozen=True)
 class ApiKeyClient:
     """The caller behind a valid API key (a machine, not a Django user)."""
 
     name: str
+    scope: str = ADMIN
     is_authenticated: bool = True
     is_staff: bool = False
     is_active: bool = True
@@ -29,13 +32,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = self._read_key(request)
         if key is None:
             return None
-        try:
-            api_key = APIKey.objects.get_from_key(key)
-        except APIKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from None
+        # The key and its scope in one query (the library's get_from_key, plus the join).
+        prefix, _, _ = key.partition(".")
+        api_key = (
+            APIKey.objects.get_usable_keys().select_related("scope").filter(prefix=prefix).first()
+        )
+        if api_key is None or not api_key.is_valid(key):
+            raise exceptions.AuthenticationFailed("Invalid API key.")
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("API key has expired.")
-        return ApiKeyClient(name=api_key.name), api_key
+        scope = api_key.scope.scope if hasattr(api_key, "scope") else ADMIN
+        return ApiKeyClient(name=api_key.name, scope=scope), api_key
 
     def authenticate_header(self, request) -> str:
         return self.keyword

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autopack_site.api.scopes import ADMIN, INGEST
 from metrics import selectors, services
 from metrics.api import approval_serializers as s
 from metrics.models import ApprovalRequest
@@ -23,6 +24,8 @@ def _created_by(request) -> str:
 
 class ApprovalRequestView(APIView):
     """POST approval/request: ask a human before a risky change."""
+
+    write_scope = INGEST
 
     @extend_schema(
         request=s.ApprovalRequestInputSerializer,
@@ -83,6 +86,8 @@ class ApprovalPendingView(APIView):
 class ClarificationRequestView(APIView):
     """POST clarification/request: ask a human to resolve an ambiguous decision."""
 
+    write_scope = INGEST
+
     @extend_schema(
         request=s.ClarificationRequestInputSerializer,
         responses={200: s.ClarificationCreatedSerializer, 404: None},
@@ -122,6 +127,7 @@ class ClarificationStatusView(APIView):
 
 
 class _DecisionView(APIView):
+    write_scope = ADMIN  # people decide, executors never
     decision = ""
     input_class = s.DecisionSerializer
     field = "reason"

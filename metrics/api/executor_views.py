@@ -6,12 +6,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autopack_site.api.scopes import INGEST
 from metrics import selectors, services
 from metrics.api import executor_serializers as es
 
 
 class RunStartView(APIView):
     """POST /runs/start: create a run with its tiers and phases."""
+
+    write_scope = INGEST
 
     @extend_schema(
         request=es.RunStartSerializer, responses={201: es.ExecutorRunSerializer}, tags=["executor"]
@@ -53,6 +56,8 @@ class RunStatusView(APIView):
 class PhaseStatusUpdateView(APIView):
     """POST /runs/{run_id}/phases/{phase_id}/update_status."""
 
+    write_scope = INGEST
+
     @extend_schema(
         request=es.PhaseStatusUpdateSerializer,
         responses=es.PhaseStatusUpdatedSerializer,
@@ -74,6 +79,7 @@ class PhaseStatusUpdateView(APIView):
 
 
 class _ResultView(APIView):
+    write_scope = INGEST
     serializer_class: type[serializers.Serializer]
     record = None
     label = ""

@@ -7,6 +7,7 @@ from autopack_site.api.fields import (
     NumberField,
     SafeJSONObjectField,
     TokenCountField,
+    WholeNumberField,
     model_char_field,
 )
 from metrics import selectors
@@ -251,7 +252,7 @@ class PhaseUpdateSerializer(serializers.Serializer):
 
 class LedgerRowInputSerializer(serializers.Serializer):
     phase_id = identifier_field()
-    attempt = serializers.IntegerField(min_value=1, max_value=MAX_ATTEMPT)
+    attempt = WholeNumberField(min_value=1, max_value=MAX_ATTEMPT)
     retrieval_tokens = TokenCountField()
     second_opinion_tokens = TokenCountField()
     evidence_request_tokens = TokenCountField()

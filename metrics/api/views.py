@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autopack_site import kill_switches
+from autopack_site.api.scopes import INGEST
 from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.api.filters import EventFilter, RunFilter
@@ -39,6 +40,8 @@ class RunViewSet(
     lookup_value_regex = IDENTIFIER_PATTERN
     filter_backends = [DjangoFilterBackend]
     filterset_class = RunFilter
+    # What an executor writes; deleting a run (and its ledger) stays admin.
+    write_scopes = {"create": INGEST, "partial_update": INGEST, "metrics": INGEST, "events": INGEST}
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -143,6 +146,8 @@ def _validated_batch(child_class, data) -> list[dict]:
 
 class PhaseDetailView(APIView):
     """One phase of a run: read it, or update its state and counters."""
+
+    write_scope = INGEST
 
     @extend_schema(responses=s.PhaseSerializer)
     def get(self, request, run_id: str, phase_id: str):

@@ -6,6 +6,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autopack_site.api.scopes import READ
 from patterns.api import serializers as s
 from patterns.api.filters import PatternFilter
 from patterns.models import Pattern
@@ -24,6 +25,8 @@ class PatternViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 class PatternMatchView(APIView):
     """The patterns a message matches: by generated detector and by stored regex."""
+
+    write_scope = READ  # a POST that only reads
 
     @extend_schema(request=s.MatchRequestSerializer, responses=s.MatchResponseSerializer)
     def post(self, request):

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autopack_site.api.scopes import INGEST
 from metrics.models import Run
 from replay import dispatch, services
 from replay.executors import ExecutorConfigError
@@ -21,6 +22,9 @@ class RunExecuteResponseSerializer(serializers.Serializer):
 
 
 class RunExecuteView(APIView):
+    # Autopack's run_parallel.py --executor api calls it with an executor's key.
+    write_scope = INGEST
+
     @extend_schema(
         request=None,
         responses={
