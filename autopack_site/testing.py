@@ -3,9 +3,11 @@
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -176,3 +178,88 @@ def manage_in_background(*args: str, env: dict[str, str]) -> subprocess.Popen:
         text=True,
         encoding="utf-8",
     )
+
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of its own (initdb in a temporary folder, a free port),
+    for tests that stop or restart the database: never the machine's shared one."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.data = root / "data"
+        self.log = root / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/autopack_load"
+
+    def _run(self, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        # initdb and postgres refuse to run as root: run them as the postgres user.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return subprocess.run(
+            [*prefix, *command],
+            check=True,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+        )
+
+    def pg_ctl(self, *args: str) -> None:
+        self._run(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), *args)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.pg_ctl("-o", options, "-w", "start")
+
+    def restart(self) -> None:
+        self.pg_ctl("-m", "fast", "-w", "restart")
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "immediate", "-w", "stop")
+
+    def create(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, user="postgres")
+        self._run(
+            str(POSTGRES_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        )
+        self.start()
+        self._run(
+            str(POSTGRES_BIN / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "autopack_load",
+        )
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    """Create, start and finally remove a throwaway cluster (skips where PostgreSQL 15's
+    binaries are missing is the caller's business: see `postgres_binaries_present`)."""
+    root = Path(tempfile.mkdtemp(prefix="autopack_pg_", dir="/tmp"))
+    root.chmod(0o755)
+    cluster = ThrowawayPostgres(root)
+    try:
+        cluster.create()
+        yield cluster
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def postgres_binaries_present() -> bool:
+    return (POSTGRES_BIN / "initdb").is_file() and shutil.which("runuser") is not None
