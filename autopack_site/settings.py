@@ -53,6 +53,7 @@ MIDDLEWARE = [
     # Static files before anything else touches the request (no session, no database).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "autopack_site.middleware.DatabaseUnavailableMiddleware",
+    "autopack_site.middleware.IngestionConcurrencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "autopack_site.middleware.RejectNullCharactersMiddleware",
@@ -94,6 +95,10 @@ if "ENGINE" not in DATABASES["default"]:
 # One transaction per request: a rejected batch writes nothing.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# How long a SQLite writer waits for the write lock before "database is locked" (a
+# 503): long enough for 50 concurrent ingestion batches to take their turns, well
+# within gunicorn's request timeout.
+SQLITE_BUSY_TIMEOUT_MS = env.int("AUTOPACK_SQLITE_BUSY_TIMEOUT_MS", default=30_000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dashboard read while the executor writes;
     # writers begin IMMEDIATE (no "database is locked" on lock upgrades between
@@ -106,7 +111,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; "
+                f"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}; "
                 "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
             ),
             "transaction_mode": "IMMEDIATE",
@@ -210,6 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# Ingestion batches running at once per server process (the rest wait, costing no
+# CPU), so CPU-bound batches never starve the health probes; and which requests count.
+AUTOPACK_INGEST_CONCURRENCY = env.int("AUTOPACK_INGEST_CONCURRENCY", default=1)
+AUTOPACK_INGEST_PATHS = r"^/api/v1/runs/[^/]+/(metrics|events)/?$"
 
 # A database outage is answered 503 with this Retry-After (seconds).
 AUTOPACK_RETRY_AFTER_SECONDS = env.int("AUTOPACK_RETRY_AFTER_SECONDS", default=5)

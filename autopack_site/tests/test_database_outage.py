@@ -3,6 +3,7 @@ Retry-After, never a 500; reads on SQLite do not wait for the write lock. The
 failures are real: the connection is pointed at nothing, or another connection
 holds the lock."""
 
+import re
 import socket
 import sqlite3
 
@@ -100,8 +101,8 @@ class Writer:
         self.other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
 
     def hold(self):
-        self.options["init_command"] = self.init_command.replace(
-            "busy_timeout=5000", "busy_timeout=200"
+        self.options["init_command"] = re.sub(
+            r"busy_timeout=\d+", "busy_timeout=200", self.init_command
         )
         connection.close()
         self.other.execute("BEGIN IMMEDIATE")
