@@ -70,8 +70,21 @@ def test_racing_duplicates_all_succeed(served):
     assert figures["rows_stored"] == 2000
 
 
+def _restart(cluster) -> None:
+    cluster.restart()
+
+
+def _stop_for_two_seconds(cluster) -> None:
+    cluster.stop()
+    time.sleep(2)
+    cluster.start()
+
+
 @pytest.mark.skipif(not postgres_binaries_present(), reason="needs PostgreSQL 15's binaries")
-def test_a_postgresql_restart_mid_load_is_503_with_retry_after_then_the_exact_count(tmp_path):
+@pytest.mark.parametrize("fault", [_restart, _stop_for_two_seconds], ids=["restart", "stop"])
+def test_postgresql_restarted_or_stopped_mid_load_is_503_with_retry_after_then_the_exact_count(
+    tmp_path, fault
+):
     if connection.vendor != "postgresql":
         pytest.skip("runs once, in the PostgreSQL run (it starts its own cluster)")
     with throwaway_postgres() as cluster:
@@ -85,7 +98,7 @@ def test_a_postgresql_restart_mid_load_is_503_with_retry_after_then_the_exact_co
 
         def restart() -> None:
             time.sleep(0.3)
-            cluster.restart()
+            fault(cluster)
             restarted.append(time.monotonic())
 
         with running_server(env, gunicorn=True, log_path=tmp_path / "gunicorn.log") as base_url:
