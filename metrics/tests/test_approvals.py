@@ -1,10 +1,8 @@
 """Human approvals and clarifications: what the executor asks, how operators decide
 (API and admin), deadlines and their defaults (request bodies: contract/)."""
 
-import json
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -14,22 +12,9 @@ from django.utils import timezone
 
 from metrics import services
 from metrics.models import ApprovalRequest, Phase
+from metrics.tests.contract import P0, P1, P2, RUN, body
 
 pytestmark = pytest.mark.django_db
-
-CONTRACT = Path(__file__).parent / "contract"
-RUN = "contract-run"
-P0, P1, P2 = "contract-p0-builder", "contract-p1-builder", "contract-p2-docs"
-
-
-def body(name: str) -> dict:
-    return json.loads((CONTRACT / f"{name}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def run(authed_client):
-    response = authed_client.post("/runs/start", body("run_start"), format="json")
-    assert response.status_code == 201, response.json()
 
 
 def ask(client, name: str = "approval_request_deletion", path: str = "/approval/request"):
@@ -45,7 +30,7 @@ def overdue(kind: str = ApprovalRequest.Kind.APPROVAL, phase_id: str = P0) -> Ap
     )
 
 
-def test_an_approval_request_waits_for_a_human_by_default(authed_client, run, settings):
+def test_an_approval_request_waits_for_a_human_by_default(authed_client, contract_run, settings):
     assert settings.AUTOPACK_AUTO_APPROVE is False  # off unless exactly "1"
     before = timezone.now()
     response = ask(authed_client)
@@ -74,7 +59,7 @@ def test_an_approval_request_waits_for_a_human_by_default(authed_client, run, se
     }
 
 
-def test_auto_approve_answers_approved_at_once(authed_client, run, settings):
+def test_auto_approve_answers_approved_at_once(authed_client, contract_run, settings):
     settings.AUTOPACK_AUTO_APPROVE = True
     answer = ask(authed_client, "approval_request_build113").json()
     assert answer["status"] == "approved"
@@ -85,7 +70,7 @@ def test_auto_approve_answers_approved_at_once(authed_client, run, settings):
     assert stored.files == ["src/autopack/a.py"]
 
 
-def test_an_operator_approves_once_through_the_api(authed_client, run):
+def test_an_operator_approves_once_through_the_api(authed_client, contract_run):
     approval_id = ask(authed_client).json()["approval_id"]
     response = authed_client.post(
         f"/api/v1/approvals/{approval_id}/approve/", {"reason": "expected cleanup"}, format="json"
@@ -102,7 +87,7 @@ def test_an_operator_approves_once_through_the_api(authed_client, run):
     assert ApprovalRequest.objects.get(pk=approval_id).status == "approved"
 
 
-def test_a_rejection_needs_a_reason(authed_client, run):
+def test_a_rejection_needs_a_reason(authed_client, contract_run):
     approval_id = ask(authed_client).json()["approval_id"]
     refused = authed_client.post(f"/api/v1/approvals/{approval_id}/reject/", {"reason": "  "})
     assert refused.status_code == 400 and "reason" in refused.json()
@@ -117,7 +102,7 @@ def test_a_rejection_needs_a_reason(authed_client, run):
 
 @pytest.mark.parametrize("default, status", [("reject", "rejected"), ("approve", "approved")])
 def test_a_request_past_its_deadline_resolves_to_the_default_on_read(
-    authed_client, run, settings, default, status
+    authed_client, contract_run, settings, default, status
 ):
     settings.AUTOPACK_APPROVAL_DEFAULT_ON_TIMEOUT = default
     late = overdue()
@@ -128,7 +113,7 @@ def test_a_request_past_its_deadline_resolves_to_the_default_on_read(
     assert decided_late.status_code == 409
 
 
-def test_expire_approvals_resolves_what_no_one_polls(run):
+def test_expire_approvals_resolves_what_no_one_polls(contract_run):
     late, clarification = overdue(), overdue(ApprovalRequest.Kind.CLARIFICATION, P2)
     waiting = services.approval_request_create(phase=Phase.objects.get(phase_id=P1))
     out = StringIO()
@@ -143,7 +128,7 @@ def test_expire_approvals_resolves_what_no_one_polls(run):
     assert waiting.is_pending
 
 
-def test_pending_lists_both_kinds_oldest_deadline_first(authed_client, run):
+def test_pending_lists_both_kinds_oldest_deadline_first(authed_client, contract_run):
     first = overdue(phase_id=P1)  # past its deadline: resolved, not listed
     newer = ask(authed_client).json()["approval_id"]
     clarification = ask(authed_client, "clarification_request", "/clarification/request").json()
@@ -165,7 +150,7 @@ def test_pending_lists_both_kinds_oldest_deadline_first(authed_client, run):
     assert authed_client.get("/health").json()["pending_approvals"] == 3
 
 
-def test_a_clarification_is_answered_and_the_executor_reads_the_answer(authed_client, run):
+def test_a_clarification_is_answered_and_the_executor_reads_the_answer(authed_client, contract_run):
     asked = ask(authed_client, "clarification_request", "/clarification/request")
     assert asked.status_code == 200, asked.json()
     created = asked.json()
@@ -185,7 +170,7 @@ def test_a_clarification_is_answered_and_the_executor_reads_the_answer(authed_cl
     assert stored.decision_info["alternatives"] == ["README.md", "docs/TELEMETRY.md"]
 
 
-def test_the_latest_clarification_of_a_phase_is_the_one_polled(authed_client, run):
+def test_the_latest_clarification_of_a_phase_is_the_one_polled(authed_client, contract_run):
     first = ask(authed_client, "clarification_request", "/clarification/request").json()
     authed_client.post(
         f"/api/v1/approvals/{first['clarification_id']}/reject/", {"reason": "ask again"}
@@ -196,7 +181,7 @@ def test_the_latest_clarification_of_a_phase_is_the_one_polled(authed_client, ru
     assert polled["status"] == "pending"
 
 
-def test_an_approval_cannot_be_answered_and_an_unknown_id_is_404(authed_client, run):
+def test_an_approval_cannot_be_answered_and_an_unknown_id_is_404(authed_client, contract_run):
     approval_id = ask(authed_client).json()["approval_id"]
     assert (
         authed_client.post(
@@ -227,7 +212,9 @@ def test_an_approval_cannot_be_answered_and_an_unknown_id_is_404(authed_client, 
         ({"run_id": None}, "run_id"),
     ],
 )
-def test_a_bad_approval_request_is_refused_and_stores_nothing(authed_client, run, change, field):
+def test_a_bad_approval_request_is_refused_and_stores_nothing(
+    authed_client, contract_run, change, field
+):
     response = authed_client.post(
         "/approval/request", {**body("approval_request_deletion"), **change}, format="json"
     )
@@ -238,7 +225,7 @@ def test_a_bad_approval_request_is_refused_and_stores_nothing(authed_client, run
     assert not ApprovalRequest.objects.exists()
 
 
-def test_nulls_the_executor_may_send_mean_empty(authed_client, run):
+def test_nulls_the_executor_may_send_mean_empty(authed_client, contract_run):
     request = {
         "phase_id": P0,
         "run_id": RUN,
@@ -252,14 +239,14 @@ def test_nulls_the_executor_may_send_mean_empty(authed_client, run):
     assert (stored.context, stored.decision_info, stored.patch_preview) == ("", {}, "")
 
 
-def test_the_routes_need_a_key(api_client, run):
+def test_the_routes_need_a_key(api_client, contract_run):
     assert (
         api_client.post("/approval/request", body("approval_request_deletion")).status_code == 401
     )
     assert api_client.get("/approval/pending").status_code == 401
 
 
-def test_the_database_refuses_an_undated_or_unexplained_decision(run):
+def test_the_database_refuses_an_undated_or_unexplained_decision(contract_run):
     request = services.approval_request_create(phase=Phase.objects.get(phase_id=P0))
     with pytest.raises(IntegrityError), transaction.atomic():
         ApprovalRequest.objects.filter(pk=request.pk).update(status="approved")
@@ -284,7 +271,9 @@ def decide(client, approval_id: int, decision: str, note: str = ""):
     )
 
 
-def test_operators_see_what_to_decide_and_decide_in_the_admin(admin_client, authed_client, run):
+def test_operators_see_what_to_decide_and_decide_in_the_admin(
+    admin_client, authed_client, contract_run
+):
     approval_id = ask(authed_client, "approval_request_build113").json()["approval_id"]
     listing = admin_client.get("/admin/metrics/approvalrequest/", {"status__exact": "pending"})
     assert listing.status_code == 200 and P1 in listing.content.decode()
@@ -310,7 +299,7 @@ def test_operators_see_what_to_decide_and_decide_in_the_admin(admin_client, auth
     assert b'value="approve"' not in page and b"Decided:" in page
 
 
-def test_a_clarification_is_answered_in_the_admin(admin_client, authed_client, run):
+def test_a_clarification_is_answered_in_the_admin(admin_client, authed_client, contract_run):
     asked = ask(authed_client, "clarification_request", "/clarification/request").json()
     page = admin_client.get(f"/admin/metrics/approvalrequest/{asked['clarification_id']}/change/")
     assert b'value="answer"' in page.content and b'value="approve"' not in page.content
@@ -318,7 +307,7 @@ def test_a_clarification_is_answered_in_the_admin(admin_client, authed_client, r
     assert authed_client.get(f"/clarification/status/{P2}").json()["response"] == "README.md"
 
 
-def test_staff_without_the_change_permission_cannot_decide(client, authed_client, run):
+def test_staff_without_the_change_permission_cannot_decide(client, authed_client, contract_run):
     approval_id = ask(authed_client).json()["approval_id"]
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_approvalrequest"))
@@ -329,8 +318,8 @@ def test_staff_without_the_change_permission_cannot_decide(client, authed_client
     assert ApprovalRequest.objects.get(pk=approval_id).is_pending
 
 
-def test_the_phase_admin_page_shows_its_latest_review(admin_client, authed_client, run):
-    review = json.loads((CONTRACT / "auditor_result_2026.json").read_text(encoding="utf-8"))
+def test_the_phase_admin_page_shows_its_latest_review(admin_client, authed_client, contract_run):
+    review = body("auditor_result_2026")
     authed_client.post(f"/runs/{RUN}/phases/{P1}/auditor_result", review, format="json")
     phase = Phase.objects.get(phase_id=P1)
     page = admin_client.get(f"/admin/metrics/phase/{phase.pk}/change/").content.decode()

@@ -2,9 +2,7 @@
 from creation to its final state with both client generations' results, and every
 approval outcome reaches the polling executor (request bodies: contract/)."""
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 from rest_framework_api_key.models import APIKey
@@ -12,16 +10,9 @@ from rest_framework_api_key.models import APIKey
 from autopack_site.ops.http import JsonClient
 from metrics.models import ApprovalRequest, DashboardEvent, Run
 from metrics.selectors import consolidated_totals
+from metrics.tests.contract import P0, P1, P2, RUN, body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CONTRACT = Path(__file__).parent / "contract"
-RUN = "contract-run"
-P0, P1, P2 = "contract-p0-builder", "contract-p1-builder", "contract-p2-docs"
-
-
-def body(name: str) -> dict:
-    return json.loads((CONTRACT / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -3,39 +3,23 @@ progress on /status (request bodies: metrics/tests/contract/, written from the
 executor contract)."""
 
 import copy
-import json
-from pathlib import Path
 
 import pytest
 
 from metrics.models import DashboardEvent, PhaseMetrics, Run
 from metrics.selectors import consolidated_totals
+from metrics.tests.contract import P0, P1, P2, RUN, body
 
 pytestmark = pytest.mark.django_db
-
-CONTRACT = Path(__file__).parent / "contract"
-RUN = "contract-run"
-P0, P1, P2 = "contract-p0-builder", "contract-p1-builder", "contract-p2-docs"
-
-
-def body(name: str) -> dict:
-    return json.loads((CONTRACT / f"{name}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def run(authed_client):
-    response = authed_client.post("/runs/start", body("run_start"), format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()
 
 
 def post(client, phase_id: str, kind: str, payload: dict):
     return client.post(f"/runs/{RUN}/phases/{phase_id}/{kind}", payload, format="json")
 
 
-def test_a_new_run_is_created_as_autopack_creates_it(run):
-    assert run["state"] == "RUN_CREATED" and run["run_scope"] == "incremental"
-    assert run["started_at"] is None
+def test_a_new_run_is_created_as_autopack_creates_it(contract_run):
+    assert contract_run["state"] == "RUN_CREATED"
+    assert contract_run["run_scope"] == "incremental" and contract_run["started_at"] is None
 
 
 @pytest.mark.parametrize("scope", ["single_tier", "incremental", "Hotfix.v2", "a" * 50])
@@ -65,7 +49,9 @@ def test_a_null_run_scope_means_the_default(authed_client):
 
 
 @pytest.mark.parametrize("first_state", ["EXECUTING", "GATE", "COMPLETE", "FAILED", "SKIPPED"])
-def test_the_first_phase_update_leaving_queued_starts_the_run(authed_client, run, first_state):
+def test_the_first_phase_update_leaving_queued_starts_the_run(
+    authed_client, contract_run, first_state
+):
     response = authed_client.post(
         f"/runs/{RUN}/phases/{P0}/update_status", {"state": first_state}, format="json"
     )
@@ -77,7 +63,7 @@ def test_the_first_phase_update_leaving_queued_starts_the_run(authed_client, run
     assert Run.objects.get(pk=RUN).started_at == started  # started once
 
 
-def test_a_phase_update_that_stays_queued_does_not_start_the_run(authed_client, run):
+def test_a_phase_update_that_stays_queued_does_not_start_the_run(authed_client, contract_run):
     authed_client.post(
         f"/runs/{RUN}/phases/{P0}/update_status",
         {"state": "QUEUED", "builder_attempts": 1},
@@ -86,7 +72,7 @@ def test_a_phase_update_that_stays_queued_does_not_start_the_run(authed_client, 
     assert Run.objects.get(pk=RUN).state == "RUN_CREATED"
 
 
-def test_a_2025_builder_result_is_accepted_and_loses_nothing(authed_client, run):
+def test_a_2025_builder_result_is_accepted_and_loses_nothing(authed_client, contract_run):
     result = body("builder_result_2025")
     response = post(authed_client, P0, "builder_result", result)
     assert response.status_code == 200, response.json()
@@ -105,7 +91,7 @@ def test_a_2025_builder_result_is_accepted_and_loses_nothing(authed_client, run)
     assert row.base_tokens == 4321
 
 
-def test_both_builder_shapes_store_the_same_fields(authed_client, run):
+def test_both_builder_shapes_store_the_same_fields(authed_client, contract_run):
     old = post(authed_client, P0, "builder_result", body("builder_result_2025")).json()
     new = post(authed_client, P1, "builder_result", body("builder_result_2026")).json()
     old_payload = DashboardEvent.objects.get(pk=old["event_id"]).payload
@@ -114,7 +100,7 @@ def test_both_builder_shapes_store_the_same_fields(authed_client, run):
 
 
 @pytest.mark.parametrize("status", ["SUCCESS", "Success", "success", "FAILED", "Needs_Review"])
-def test_builder_status_is_case_insensitive(authed_client, run, status):
+def test_builder_status_is_case_insensitive(authed_client, contract_run, status):
     result = body("builder_result_2026")
     result["status"] = status
     response = post(authed_client, P1, "builder_result", result)
@@ -124,7 +110,7 @@ def test_builder_status_is_case_insensitive(authed_client, run, status):
     assert event.event_type == ("BUILDER_ERROR" if status == "FAILED" else "BUILDER_RESULT")
 
 
-def test_success_alone_gives_the_status(authed_client, run):
+def test_success_alone_gives_the_status(authed_client, contract_run):
     result = body("builder_result_2025")
     del result["status"]
     result["success"] = False
@@ -145,7 +131,7 @@ def test_success_alone_gives_the_status(authed_client, run):
     ],
 )
 def test_a_contradictory_or_bad_builder_result_is_422_naming_the_key_and_writes_nothing(
-    authed_client, run, change, field
+    authed_client, contract_run, change, field
 ):
     result = {**body("builder_result_2025"), **change}
     response = post(authed_client, P0, "builder_result", result)
@@ -154,13 +140,13 @@ def test_a_contradictory_or_bad_builder_result_is_422_naming_the_key_and_writes_
     assert not DashboardEvent.objects.exists() and not PhaseMetrics.objects.exists()
 
 
-def test_a_resent_builder_result_changes_no_total(authed_client, run):
+def test_a_resent_builder_result_changes_no_total(authed_client, contract_run):
     for _ in range(3):
         post(authed_client, P0, "builder_result", body("builder_result_2025"))
     assert consolidated_totals(RUN)["total_tokens"] == 4321
 
 
-def test_unknown_metadata_stays_with_the_result(authed_client, run):
+def test_unknown_metadata_stays_with_the_result(authed_client, contract_run):
     result = body("builder_result_2025")
     result["metadata"]["workspace"] = "/tmp/ws"
     response = post(authed_client, P0, "builder_result", result)
@@ -168,7 +154,7 @@ def test_unknown_metadata_stays_with_the_result(authed_client, run):
     assert payload["metadata"] == {"workspace": "/tmp/ws"}
 
 
-def test_an_auditor_plain_approval_with_unknown_confidence_is_stored(authed_client, run):
+def test_an_auditor_plain_approval_with_unknown_confidence_is_stored(authed_client, contract_run):
     response = post(authed_client, P0, "auditor_result", body("auditor_result_2026_plain_approval"))
     assert response.status_code == 200, response.json()
     event = DashboardEvent.objects.get(pk=response.json()["event_id"])
@@ -177,12 +163,12 @@ def test_an_auditor_plain_approval_with_unknown_confidence_is_stored(authed_clie
 
 
 @pytest.mark.parametrize("recommendation", ["approve", "revise", "escalate", "reject", "unknown"])
-def test_every_auditor_recommendation_is_accepted(authed_client, run, recommendation):
+def test_every_auditor_recommendation_is_accepted(authed_client, contract_run, recommendation):
     result = {**body("auditor_result_2026"), "recommendation": recommendation.upper()}
     assert post(authed_client, P1, "auditor_result", result).status_code == 200
 
 
-def test_auditor_issues_and_patches_are_shown_with_the_phase(authed_client, run):
+def test_auditor_issues_and_patches_are_shown_with_the_phase(authed_client, contract_run):
     result = body("auditor_result_2026")
     assert post(authed_client, P1, "auditor_result", result).status_code == 200
     expected = {
@@ -200,7 +186,7 @@ def test_auditor_issues_and_patches_are_shown_with_the_phase(authed_client, run)
     assert v1_phase["review"] == expected
 
 
-def test_the_latest_review_is_the_one_shown(authed_client, run):
+def test_the_latest_review_is_the_one_shown(authed_client, contract_run):
     first = body("auditor_result_2026")
     post(authed_client, P1, "auditor_result", first)
     second = {**copy.deepcopy(first), "issues_found": [], "recommendation": "approve"}
@@ -210,7 +196,7 @@ def test_the_latest_review_is_the_one_shown(authed_client, run):
     assert phase["review"]["issues_found"] == []
 
 
-def test_status_reports_progress_from_the_ledger(authed_client, run):
+def test_status_reports_progress_from_the_ledger(authed_client, contract_run):
     status = authed_client.get(f"/runs/{RUN}/status").json()
     assert status["run_id"] == RUN and (status["state"], status["run_state"]) == (
         "QUEUED",
