@@ -22,6 +22,15 @@ def _created_by(request) -> str:
     return f"api key {getattr(request.auth, 'name', '')}".strip()
 
 
+def _ask(request, input_class, kind: str) -> ApprovalRequest:
+    """Store what the executor asks (an approval or a clarification) for its phase."""
+    body = input_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    fields = dict(body.validated_data)
+    phase = selectors.phase_get(fields.pop("run_id"), fields.pop("phase_id"))
+    return services.approval_request_create(phase=phase, kind=kind, **fields)
+
+
 class ApprovalRequestView(APIView):
     """POST approval/request: ask a human before a risky change."""
 
@@ -33,11 +42,7 @@ class ApprovalRequestView(APIView):
         tags=TAGS,
     )
     def post(self, request):
-        body = s.ApprovalRequestInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        fields = dict(body.validated_data)
-        phase = selectors.phase_get(fields.pop("run_id"), fields.pop("phase_id"))
-        approval = services.approval_request_create(phase=phase, **fields)
+        approval = _ask(request, s.ApprovalRequestInputSerializer, ApprovalRequest.Kind.APPROVAL)
         reason = (
             approval.approval_reason
             if approval.status == ApprovalRequest.Status.APPROVED
@@ -94,19 +99,15 @@ class ClarificationRequestView(APIView):
         tags=TAGS,
     )
     def post(self, request):
-        body = s.ClarificationRequestInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        fields = dict(body.validated_data)
-        phase = selectors.phase_get(fields.pop("run_id"), fields.pop("phase_id"))
-        clarification = services.approval_request_create(
-            phase=phase, kind=ApprovalRequest.Kind.CLARIFICATION, **fields
+        clarification = _ask(
+            request, s.ClarificationRequestInputSerializer, ApprovalRequest.Kind.CLARIFICATION
         )
         return Response(
             s.ClarificationCreatedSerializer(
                 {
                     "status": clarification.status,
                     "clarification_id": clarification.pk,
-                    "phase_id": phase.phase_id,
+                    "phase_id": clarification.phase.phase_id,
                     "timeout_at": clarification.timeout_at,
                 }
             ).data
