@@ -4,13 +4,17 @@ Each batch is one transaction that adds the batch's per-run, per-day sums to
 the summaries (an upsert computed in SQL) and deletes exactly those rows. A
 batch is therefore either fully rolled up or untouched: an interruption loses
 nothing, and a rerun finds only rows not yet rolled up, so nothing is doubled.
+
+A batch the database refuses (a run-day whose sum no BIGINT column can hold) is
+rolled up run-day by run-day instead: the run-days that fail keep their raw rows
+(every total stays exact), are reported, and never stall the rest.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -24,6 +28,8 @@ class RetentionResult:
     run_days: int  # distinct (run, day) pairs they fall into
     batches: int
     dry_run: bool
+    # (run id, day, reason) of run-days left raw because the database refused them.
+    skipped: tuple[tuple[str, str, str], ...] = ()
 
 
 def _rollup_insert_sql(batch) -> tuple[str, list]:
@@ -76,6 +82,7 @@ def metrics_retention_run(
 
     done = batches = 0
     last_pk = 0
+    skipped: list[tuple[str, str, str]] = []
     while True:
         with transaction.atomic():
             # Batches follow the primary key; the next starts after the last one.
@@ -86,19 +93,50 @@ def metrics_retention_run(
             )
             if not pks:
                 break
-            # By explicit primary keys: a pk range plus the cutoff would let the
-            # planner pick the created_at index and rescan every old row per batch.
-            batch = PhaseMetrics.objects.filter(pk__in=pks)
-            sql, params = _rollup_insert_sql(batch)
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-            deleted = batch._raw_delete(batch.db)  # nothing references ledger rows
-            if deleted != len(pks):
-                # Rows changed under us; the transaction rolls back, nothing is lost.
-                raise RuntimeError(f"expected to delete {len(pks)} rows, deleted {deleted}")
+            try:
+                with transaction.atomic():
+                    rolled = _roll_up(pks)
+            except DatabaseError:
+                rolled = _roll_up_run_days(pks, skipped)
         last_pk = pks[-1]
-        done += len(pks)
+        done += rolled
         batches += 1
         if progress:
             progress(done, total)
-    return RetentionResult(cutoff, done, run_days, batches, dry_run)
+    return RetentionResult(cutoff, done, run_days, batches, dry_run, tuple(skipped))
+
+
+def _roll_up(pks: list[int]) -> int:
+    """Add these rows' sums to the summaries and delete exactly these rows."""
+    # By explicit primary keys: a pk range plus the cutoff would let the planner
+    # pick the created_at index and rescan every old row per batch.
+    batch = PhaseMetrics.objects.filter(pk__in=pks)
+    sql, params = _rollup_insert_sql(batch)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    deleted = batch._raw_delete(batch.db)  # nothing references ledger rows
+    if deleted != len(pks):
+        # Rows changed under us; the transaction rolls back, nothing is lost.
+        raise RuntimeError(f"expected to delete {len(pks)} rows, deleted {deleted}")
+    return deleted
+
+
+def _roll_up_run_days(pks: list[int], skipped: list) -> int:
+    """The batch one run-day at a time, each in a savepoint; a refused one keeps its
+    raw rows and is reported in `skipped`."""
+    groups: dict[tuple[str, date], list[int]] = {}
+    rows = (
+        PhaseMetrics.objects.filter(pk__in=pks)
+        .annotate(day=UTCDate("created_at"))
+        .values_list("run_id", "day", "pk")
+    )
+    for run_id, day, pk in rows:
+        groups.setdefault((run_id, day), []).append(pk)
+    rolled = 0
+    for (run_id, day), group in sorted(groups.items()):
+        try:
+            with transaction.atomic():
+                rolled += _roll_up(group)
+        except DatabaseError as error:
+            skipped.append((run_id, day.isoformat(), str(error).splitlines()[0]))
+    return rolled

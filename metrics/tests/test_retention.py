@@ -155,3 +155,43 @@ def test_command_reports_and_uses_the_setting(ledger, settings):
 def test_command_rejects_bad_arguments(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("metrics_retention", *args, stdout=StringIO(), stderr=StringIO())
+
+
+def _huge_run_day(rows: int = 10_000) -> str:
+    """One run-day of legal rows whose base-token sum no BIGINT holds (10,000 x 10**15)."""
+    run = PhaseFactory().run
+    phases = [PhaseFactory(tier__run=run) for _ in range(100)]
+    when = NOW - timedelta(days=45)
+    PhaseMetrics.objects.bulk_create(
+        PhaseMetrics(
+            run=run,
+            phase=phase,
+            attempt=attempt,
+            base_tokens=10**15,
+            created_at=when,
+        )
+        for phase in phases
+        for attempt in range(1, rows // len(phases) + 1)
+    )
+    return run.pk
+
+
+def test_a_run_day_the_database_cannot_roll_up_is_reported_and_skipped(ledger):
+    huge = _huge_run_day()
+    before = comparable(run_totals(ledger))
+    result = metrics_retention_run(days=30, now=NOW)
+    # The others are rolled up as ever; their totals do not move.
+    assert comparable(run_totals(ledger)) == before
+    assert not PhaseMetrics.objects.filter(
+        run_id__in=ledger, created_at__lt=NOW - timedelta(days=30)
+    ).exists()
+    assert result.rows == 80 - PhaseMetrics.objects.filter(run_id__in=ledger).count()
+    # The refused run-day keeps every raw row and is reported.
+    assert [run_id for run_id, _, _ in result.skipped] == [huge]
+    assert PhaseMetrics.objects.filter(run_id=huge).count() == 10_000
+    assert not DailyTokenSummary.objects.filter(run_id=huge).exists()
+    # Each later run reports it again, and the operator is told.
+    err = StringIO()
+    call_command("metrics_retention", "--days", "30", stdout=StringIO(), stderr=err)
+    assert f"kept run {huge} on " in err.getvalue()
+    assert PhaseMetrics.objects.filter(run_id=huge).count() == 10_000

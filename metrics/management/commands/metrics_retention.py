@@ -64,6 +64,12 @@ class Command(BaseCommand):
             )
             return
         elapsed = time.perf_counter() - started
+        for run_id, day, reason in result.skipped:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"kept run {run_id} on {day} raw: the database refused its roll-up ({reason})"
+                )
+            )
         if options["verbosity"] >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
