@@ -12,8 +12,10 @@ from abtests.api import serializers as s
 from abtests.models import ABTestResult
 
 DASHBOARD_LIMIT = 1000
+# The summary's test id, as its query serializer takes it: blank is refused.
+TEST_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 200}
 LIST_PARAMETERS = [
-    OpenApiParameter("test_id", str),
+    OpenApiParameter("test_id", str, description="Blank means every test."),
     OpenApiParameter("valid_only", OpenApiTypes.BOOL, description="Default true."),
 ]
 
@@ -48,7 +50,7 @@ class ABTestResultViewSet(
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        parameters=[OpenApiParameter("test_id", str, required=True)],
+        parameters=[OpenApiParameter("test_id", TEST_ID_SCHEMA, required=True)],
         responses=s.ExperimentSummarySerializer,
     )
     @action(detail=False, methods=["get"])

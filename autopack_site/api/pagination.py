@@ -4,10 +4,24 @@ DRF's stock class silently clamps a bad `limit`, which hides client bugs; here a
 `limit` outside 1…max_limit or a negative `offset` is a 400 naming the bound.
 """
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
 MAX_PAGE_LIMIT = 10_000
+
+
+def page_parameters(*, default_limit: int) -> list[OpenApiParameter]:
+    """`limit` and `offset` as the schema states them for views that paginate by hand:
+    the bounds parse_limit_offset enforces, so the schema allows only what it takes."""
+    return [
+        OpenApiParameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT},
+            description=f"1…{MAX_PAGE_LIMIT} (default {default_limit})",
+        ),
+        OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="≥ 0"),
+    ]
 
 
 def parse_limit_offset(query_params, *, default_limit: int, max_limit: int) -> tuple[int, int]:

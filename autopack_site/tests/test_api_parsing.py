@@ -60,3 +60,37 @@ def test_the_api_takes_json_only(authed_client, content_type, body):
     assert response.status_code == 415
     assert "Unsupported media type" in response.json()["detail"]
     assert not Run.objects.exists()
+
+
+def test_the_schema_states_the_bounds_the_api_enforces(admin_client):
+    """Paging and test-id parameters: the schema allows only what the API takes."""
+    schema = admin_client.get("/api/schema/", {"format": "json"}).json()
+
+    def query(path: str) -> dict:
+        operation = schema["paths"][path]["get"]
+        return {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "query"}
+
+    for path in (
+        "/api/v1/runs/{id}/metrics/",
+        "/api/v1/runs/{run_id}/consolidated-metrics/",
+        "/api/v1/ab-results/",
+        "/api/v1/runs/",
+    ):
+        parameters = query(path)
+        assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 10_000}, path
+        assert parameters["offset"] == {"type": "integer", "minimum": 0}, path
+    assert query("/api/v1/ab-results/summary/")["test_id"]["minLength"] == 1
+    assert "minLength" not in query("/api/v1/ab-results/")["test_id"]  # blank: every test
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/ab-results/?limit=0",
+        "/api/v1/ab-results/?limit=10001",
+        "/api/v1/ab-results/?offset=-1",
+        "/api/v1/ab-results/summary/?test_id=",
+    ],
+)
+def test_what_the_schema_forbids_the_api_refuses(authed_client, path):
+    assert authed_client.get(path).status_code == 400

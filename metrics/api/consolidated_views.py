@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autopack_site import kill_switches
-from autopack_site.api.pagination import MAX_PAGE_LIMIT, StrictLimitOffsetPagination
+from autopack_site.api.pagination import StrictLimitOffsetPagination, page_parameters
 from metrics import selectors
 from metrics.models import IDENTIFIER_MAX_LENGTH
 
@@ -52,14 +52,7 @@ class ConsolidatedMetricsView(APIView):
     """A run's token spend without double counting: whole-run totals plus one page of rows."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "limit",
-                int,
-                description=f"1…{MAX_PAGE_LIMIT} (default {ConsolidatedPagination.default_limit})",
-            ),
-            OpenApiParameter("offset", int, description="≥ 0"),
-        ],
+        parameters=page_parameters(default_limit=ConsolidatedPagination.default_limit),
         responses={
             200: ConsolidatedMetricsSerializer,
             503: OpenApiResponse(description="AUTOPACK_ENABLE_CONSOLIDATED_METRICS is off"),

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autopack_site import kill_switches
+from autopack_site.api.pagination import StrictLimitOffsetPagination, page_parameters
 from autopack_site.api.scopes import INGEST
 from metrics import selectors, services
 from metrics.api import serializers as s
@@ -80,10 +81,7 @@ class RunViewSet(
     @extend_schema(
         methods=["GET"],
         responses=s.LedgerRowSerializer(many=True),
-        parameters=[
-            OpenApiParameter("limit", int, description="1…10000 (default 100)"),
-            OpenApiParameter("offset", int, description="≥ 0"),
-        ],
+        parameters=page_parameters(default_limit=StrictLimitOffsetPagination.default_limit),
     )
     @extend_schema(
         methods=["POST"],
