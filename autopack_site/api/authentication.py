@@ -25,6 +25,11 @@ class ApiKeyClient:
     pk: None = None
 
 
+def caller_name(request) -> str:
+    """Who made an API request, for audit fields: "api key NAME"."""
+    return f"api key {getattr(request.auth, 'name', '')}".strip()
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autopack_site.api.authentication import caller_name
 from autopack_site.api.scopes import ADMIN, INGEST
 from metrics import selectors, services
 from metrics.api import approval_serializers as s
@@ -16,10 +17,6 @@ from metrics.models import ApprovalRequest
 
 MAX_PENDING_LISTED = 1000
 TAGS = ["approvals"]
-
-
-def _created_by(request) -> str:
-    return f"api key {getattr(request.auth, 'name', '')}".strip()
 
 
 def _ask(request, input_class, kind: str) -> ApprovalRequest:
@@ -140,7 +137,7 @@ class _DecisionView(APIView):
             approval_id=selectors.approval_request_get(approval_id).pk,
             decision=self.decision,
             reason=body.validated_data[self.field],
-            by=_created_by(request),
+            by=caller_name(request),
             method=ApprovalRequest.Method.API,
         )
         return Response(s.ApprovalRequestSerializer(decided).data)

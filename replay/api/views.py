@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from autopack_site.api.authentication import caller_name
 from replay import dispatch, services
 from replay.api import serializers as s
 from replay.models import ReplayCampaign
@@ -63,7 +64,7 @@ class ReplayCampaignViewSet(
             executor_name=options["executor"],
             batch_size=options["batch_size"],
             timeout_seconds=options["timeout_seconds"],
-            created_by=f"api key {getattr(request.auth, 'name', '')}".strip(),
+            created_by=caller_name(request),
             expand_patterns=options["expand_patterns"],
         )
         dispatch.campaign_start(campaign=campaign)
