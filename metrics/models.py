@@ -24,6 +24,10 @@ TOKEN_CATEGORIES = (
     "evidence_request_tokens",
     "base_tokens",
 )
+# The most tokens of one category a run may hold, raw and rolled up together:
+# every per-run total (a day's summary, an A/B side, a delta) then fits any
+# database's BIGINT, 9.2 x 10**18, with room for the four categories' sum.
+MAX_RUN_TOKENS = 10**15
 
 
 def total_tokens_expression(prefix: str = "") -> models.Expression:

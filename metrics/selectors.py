@@ -179,8 +179,48 @@ class ConsolidatedTotals(TypedDict):
     rolled_up_rows: int
 
 
+# SQLite's SUM() of 64-bit integers raises "integer overflow" past 2**63 (legal
+# rows of 10**15 tokens reach it after 9,223), while PostgreSQL sums BIGINT as
+# NUMERIC. On SQLite a token sum is therefore read as two exact partial sums,
+# of the high and the low 32 bits of each value, joined back in Python:
+# neither half can overflow before 2**31 rows.
+_LOW_BITS = 32
+_LOW_MASK = (1 << _LOW_BITS) - 1
+
+
+def exact_sum_parts(field: str, alias: str) -> dict[str, Sum]:
+    """Aggregates that sum `field` exactly however large the total (NULL over no
+    rows); read the result with `exact_sum_value(row, alias)`."""
+    if connection.vendor != "sqlite":
+        return {alias: Sum(field)}
+    return {
+        f"{alias}_high": Sum(F(field).bitrightshift(_LOW_BITS)),
+        f"{alias}_low": Sum(F(field).bitand(_LOW_MASK)),
+    }
+
+
+def exact_sum(field: str, alias: str) -> dict[str, Coalesce]:
+    """`exact_sum_parts`, each 0 over no rows."""
+    return {name: Coalesce(part, 0) for name, part in exact_sum_parts(field, alias).items()}
+
+
+def exact_sum_value(row: dict, alias: str) -> int:
+    """The sum `exact_sum(…, alias)` annotated on `row` (its parts are removed)."""
+    if alias in row:
+        return int(row.pop(alias))
+    return (int(row.pop(f"{alias}_high")) << _LOW_BITS) + int(row.pop(f"{alias}_low"))
+
+
 def _sums(prefix: str = "") -> dict:
-    return {name: Coalesce(Sum(f"{prefix}{name}"), 0) for name in TOKEN_CATEGORIES}
+    sums: dict = {}
+    for name in TOKEN_CATEGORIES:
+        sums.update(exact_sum(f"{prefix}{name}", name))
+    return sums
+
+
+def _sum_values(row: dict) -> dict:
+    """`row` with its `_sums()` parts joined into one exact total per category."""
+    return {**row, **{name: exact_sum_value(row, name) for name in TOKEN_CATEGORIES}}
 
 
 def run_rollup_query(run_id: str) -> QuerySet:
@@ -204,8 +244,12 @@ def run_rollup_query(run_id: str) -> QuerySet:
             0,
         )
 
+    rolled = {}
+    for name in TOKEN_CATEGORIES:
+        for alias, part in exact_sum_parts(name, f"rolled_{name}").items():
+            rolled[alias] = scalar(summaries, part)
     return Run.objects.filter(pk=run_id).values(
-        **{f"rolled_{name}": scalar(summaries, Sum(name)) for name in TOKEN_CATEGORIES},
+        **rolled,
         rolled_up_rows=scalar(summaries, Sum("row_count")),
         total_phases=scalar(phases, Count("id")),
         completed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.COMPLETE))),
@@ -223,10 +267,21 @@ def ledger_totals_query(run_id: str) -> QuerySet:
         .order_by()
         .values("run_id")
         .annotate(
-            **{f"raw_{name}": Sum(name) for name in TOKEN_CATEGORIES},
+            **{
+                alias: expression
+                for name in TOKEN_CATEGORIES
+                for alias, expression in exact_sum_parts(name, f"raw_{name}").items()
+            },
             raw_rows=Count("id"),
         )
     )
+
+
+def run_token_totals(run_id: str) -> dict[str, int]:
+    """A run's exact tokens per category, raw and rolled up (two aggregates)."""
+    raw = _sum_values(PhaseMetrics.objects.filter(run_id=run_id).aggregate(**_sums()))
+    rolled = _sum_values(DailyTokenSummary.objects.filter(run_id=run_id).aggregate(**_sums()))
+    return {name: raw[name] + rolled[name] for name in TOKEN_CATEGORIES}
 
 
 class PreparedRunQuery:
@@ -281,10 +336,13 @@ def consolidated_totals(run_id: str) -> ConsolidatedTotals | None:
     run = _RUN_ROLLUP.first_row(run_id)
     if run is None:
         return None
-    ledger = _LEDGER_TOTALS.first_row(run_id) or {}
+    ledger = _LEDGER_TOTALS.first_row(run_id)
     categories = {
-        name: (ledger.get(f"raw_{name}") or 0) + run[f"rolled_{name}"] for name in TOKEN_CATEGORIES
+        name: (exact_sum_value(ledger, f"raw_{name}") if ledger else 0)
+        + exact_sum_value(run, f"rolled_{name}")
+        for name in TOKEN_CATEGORIES
     }
+    ledger = ledger or {}
     return ConsolidatedTotals(
         **categories,
         total_tokens=sum(categories.values()),
@@ -412,7 +470,8 @@ def daily_totals(
         summaries.order_by().values("date").annotate(**_sums(), rows=Coalesce(Sum("row_count"), 0))
     )
     by_day: dict[date, dict] = {}
-    for entry in [*({**r, "date": r.pop("day")} for r in raw), *rolled]:
+    entries = [*({**r, "date": r.pop("day")} for r in raw), *rolled]
+    for entry in map(_sum_values, entries):
         merged = by_day.setdefault(entry["date"], dict.fromkeys((*TOKEN_CATEGORIES, "rows"), 0))
         for name in (*TOKEN_CATEGORIES, "rows"):
             merged[name] += entry[name]

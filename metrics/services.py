@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from autopack_site import kill_switches
 from autopack_site.errors import ConflictError
+from metrics import selectors
 from metrics.models import (
+    MAX_RUN_TOKENS,
     TOKEN_CATEGORIES,
     ApprovalRequest,
     DashboardEvent,
@@ -206,6 +208,25 @@ def run_lock(run_id: str) -> None:
     Run.objects.select_for_update().filter(pk=run_id).values_list("pk").first()
 
 
+def run_token_budget_check(run_id: str, *, field: str | None = None) -> None:
+    """Refuse (roll back) a write that took a run past MAX_RUN_TOKENS in a category.
+
+    Called under the run lock, after the write, so the figures are the run's own.
+    Errors are keyed by category, or by `field` when the caller's input was one.
+    """
+    totals = selectors.run_token_totals(run_id)
+    over = {
+        (field or name): (
+            f"Run {run_id!r} would hold {total} {name}; a run holds at most "
+            f"{MAX_RUN_TOKENS} of a category."
+        )
+        for name, total in totals.items()
+        if total > MAX_RUN_TOKENS
+    }
+    if over:
+        raise ValidationError(over)
+
+
 @transaction.atomic
 def phase_tokens_set(*, phase: Phase, category: str, tokens: int) -> PhaseMetrics:
     """Set (never add) one category on the phase's current ledger attempt.
@@ -222,6 +243,7 @@ def phase_tokens_set(*, phase: Phase, category: str, tokens: int) -> PhaseMetric
         attempt=phase.current_attempt,
         defaults={"run_id": phase.run_id, category: tokens},
     )
+    run_token_budget_check(phase.run_id, field="tokens_used")
     return row
 
 
@@ -290,6 +312,8 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
         PhaseMetrics.objects.bulk_update(
             to_update, [*LEDGER_VALUE_FIELDS, "updated_at"], batch_size=1000
         )
+    if to_insert or to_update:
+        run_token_budget_check(run.pk)
     return LedgerIngestResult(created=len(to_insert), updated=len(to_update), unchanged=unchanged)
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from metrics.models import DashboardEvent, PhaseMetrics, Run, Tier
+from metrics.models import DailyTokenSummary, DashboardEvent, Phase, PhaseMetrics, Run, Tier
 from metrics.tests.factories import (
     DashboardEventFactory,
     PhaseFactory,
@@ -288,6 +288,46 @@ def test_ingestion_creates_then_is_idempotent(authed_client, phase6_on):
     assert changed.json() == {"created": 0, "updated": 1, "unchanged": 1}
     assert PhaseMetrics.objects.count() == 2
     assert PhaseMetrics.objects.get(attempt=2).base_tokens == 100
+
+
+def test_ingestion_holds_each_run_under_its_token_cap(authed_client, phase6_on):
+    """A run may hold MAX_RUN_TOKENS of a category, raw and rolled up together; a
+    batch that would take it past is refused whole, and so is a resend that
+    raises a row past it (every per-run total then fits a BIGINT)."""
+    phase = PhaseFactory(phase_id="p0")
+    url = metrics_url(phase.run_id)
+    DailyTokenSummary.objects.create(
+        run=phase.run, date=timezone.now().date() - timedelta(days=40), base_tokens=10**14
+    )
+    at_the_cap = [
+        ledger_row(attempt=n, base_tokens=10**14, retrieval_tokens=0) for n in range(1, 10)
+    ]
+    assert authed_client.post(url, at_the_cap, format="json").status_code == 201
+
+    past_it = authed_client.post(url, [ledger_row(attempt=10, base_tokens=1)], format="json")
+    assert past_it.status_code == 400
+    assert "at most 1000000000000000" in past_it.json()["base_tokens"][0]
+    raised = [*at_the_cap[:-1], {**at_the_cap[-1], "base_tokens": 10**14 + 1}]
+    assert authed_client.post(url, raised, format="json").status_code == 400
+    assert sorted(PhaseMetrics.objects.values_list("attempt", "base_tokens")) == [
+        (n, 10**14) for n in range(1, 10)
+    ]
+    # Other categories and a lowered row are still welcome.
+    lowered = [{**at_the_cap[0], "base_tokens": 0, "retrieval_tokens": 10**15 - 1}]
+    assert authed_client.post(url, lowered, format="json").status_code == 200
+
+
+def test_executor_tokens_used_is_held_under_the_run_cap(authed_client):
+    phase = PhaseFactory(builder_attempts=1)
+    route = f"/runs/{phase.run_id}/phases/{phase.phase_id}/update_status"
+    PhaseMetricsFactory(phase=phase, attempt=2, base_tokens=10**15, retrieval_tokens=0)
+    body = {"state": "EXECUTING", "tokens_used": 1}
+    response = authed_client.post(route, body, format="json")
+    assert response.status_code == 400
+    assert "base_tokens" in response.json()["tokens_used"][0]
+    assert not PhaseMetrics.objects.filter(attempt=1).exists()
+    phase.refresh_from_db()
+    assert phase.state == Phase.State.QUEUED  # the whole update was refused
 
 
 def test_ingestion_unknown_phase_rejects_whole_batch(authed_client, phase6_on):

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from metrics.models import DailyTokenSummary, Phase
+from metrics.models import DailyTokenSummary, Phase, PhaseMetrics
 from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +248,36 @@ def test_prepared_totals_answer_for_each_run_after_compiling_once(ledger_run):
     assert selectors.consolidated_totals(other.run_id)["total_tokens"] == 7
     assert selectors.consolidated_totals("no-such-run") is None
     assert selectors.consolidated_totals(ledger_run.id)["phases_with_metrics"] == 2
+
+
+# --- Totals no legal input can overflow ---------------------------------------------
+
+
+def test_reads_stay_exact_past_64_bits(authed_client, consolidated_on):
+    """Sums past 2**63 (where SQLite's SUM() raises "integer overflow") are exact:
+    each run is capped at ingestion, but a day's total across runs is not, and
+    a run's ledger may predate the cap."""
+    run = RunFactory(id="huge-run")
+    phases = [PhaseFactory(run=run, tier__run=run, phase_id=f"p{n}") for n in range(100)]
+    PhaseMetrics.objects.bulk_create(
+        PhaseMetrics(run=run, phase=phase, attempt=attempt, base_tokens=10**15, created_at=T0)
+        for phase in phases
+        for attempt in range(1, 101)
+    )
+    # Rolled-up days each near the BIGINT limit, whose sum is past it too.
+    for day in (1, 2, 3):
+        DailyTokenSummary.objects.create(
+            run=run, date=date(2026, 10, day), base_tokens=4 * 10**18, row_count=1
+        )
+    expected = 10**19 + 12 * 10**18
+
+    consolidated = authed_client.get(url(run.id, limit=1))
+    assert consolidated.status_code == 200, consolidated.content
+    assert consolidated.json()["totals"]["base_tokens"] == expected
+    assert consolidated.json()["totals"]["total_tokens"] == expected
+
+    daily = authed_client.get("/api/v1/metrics/daily/", {"run_id": run.id})
+    assert daily.status_code == 200, daily.content
+    days = daily.json()["results"]
+    assert [d["base_tokens"] for d in days] == [4 * 10**18] * 3 + [10**19]
+    assert sum(d["total_tokens"] for d in days) == expected
