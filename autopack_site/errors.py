@@ -1,17 +1,25 @@
 """Domain errors raised by services; the API maps each to an HTTP status."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError, RestrictedError
 
 
 class DomainError(Exception):
-    """A business rule refused the operation."""
+    """A business rule refused the operation; `fields` names the inputs it concerns."""
 
     status_code = 400
     code = "invalid"
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, *, fields: dict[str, list[str]] | None = None):
         super().__init__(detail)
         self.detail = detail
+        self.fields = fields
+
+    @classmethod
+    def from_validation_error(cls, error: ValidationError) -> "DomainError":
+        """The same refusal, keyed by field as a service raised it."""
+        fields = error.message_dict if hasattr(error, "error_dict") else None
+        return cls(" ".join(error.messages), fields=fields)
 
 
 class ConflictError(DomainError):

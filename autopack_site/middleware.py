@@ -50,6 +50,36 @@ class RejectNullCharactersMiddleware:
         return self.get_response(request)
 
 
+REPEATED_PARAMETER_MESSAGE = "Give this parameter once."
+
+
+class RejectRepeatedParametersMiddleware:
+    """Refuse a repeated query parameter on the machine paths unless it is a list
+    filter (settings.AUTOPACK_LIST_QUERY_PARAMETERS, which a test holds equal to
+    the schema's array parameters).
+
+    Otherwise `?limit=5&limit=x` would be read as its last value: a request the
+    schema forbids, answered as if it were another one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "&" in request.META.get("QUERY_STRING", "") and is_machine_path(request):
+            lists = settings.AUTOPACK_LIST_QUERY_PARAMETERS
+            repeated = [
+                name
+                for name, values in request.GET.lists()
+                if len(values) > 1 and name not in lists
+            ]
+            if repeated:
+                return JsonResponse(
+                    {name: [REPEATED_PARAMETER_MESSAGE] for name in repeated}, status=400
+                )
+        return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """A database outage met outside DRF's handler (starting the request's
     transaction, a Django view such as the admin) is a 503 with Retry-After, not

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "autopack_site.middleware.RejectNullCharactersMiddleware",
+    "autopack_site.middleware.RejectRepeatedParametersMiddleware",
     "autopack_site.middleware.TransactionIntentMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -190,12 +191,19 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Autopack Ops API",
-    "DESCRIPTION": "Control plane for Autopack runs: telemetry, token ledger, events.",
+    "DESCRIPTION": (
+        "Control plane for Autopack runs: telemetry, token ledger, events. "
+        "Request bodies are JSON, with each value of the type its field states; "
+        "text never contains U+0000 (no supported database stores it: a 400). "
+        "An optional query parameter sent empty counts as not given; only list "
+        "filters may be repeated."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    "GET_LIB_DOC_EXCLUDES": "autopack_site.api.schema.lib_doc_excludes",
     "ENUM_NAME_OVERRIDES": {
         "RunStateEnum": "metrics.models.Run.State",
         "TierStateEnum": "metrics.models.Tier.State",
@@ -227,6 +235,9 @@ AUTOPACK_RETRY_AFTER_SECONDS = env.int("AUTOPACK_RETRY_AFTER_SECONDS", default=5
 # Service metadata reported by /health.
 AUTOPACK_VERSION = env.str("AUTOPACK_VERSION", default="")
 # Figures the apps add to /health: field name -> function computing it.
+# The API's list filters: the only query parameters a request may repeat
+# (`?state=A&state=B`); any other given twice is a 400.
+AUTOPACK_LIST_QUERY_PARAMETERS = frozenset({"state", "event_type", "kind", "status"})
 AUTOPACK_HEALTH_FIGURES = {"pending_approvals": "metrics.selectors.approvals_pending_count"}
 
 # Ledger rows older than this many days are rolled up into daily summaries.

@@ -76,15 +76,20 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(
-    env: dict[str, str], *, gunicorn: bool = False, log_path: Path | None = None
+    env: dict[str, str],
+    *,
+    gunicorn: bool = False,
+    log_path: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Serve the WSGI application in a subprocess; yield its base URL.
 
     By default the standard library's WSGI server (runserver refuses to start when
     the database is unreachable, a case under test); with `gunicorn`, the
-    production server with the project's gunicorn.conf.py.
+    production server with the project's gunicorn.conf.py. `port` (default: a free
+    one) lets the server be told its own URL beforehand.
     """
-    port = free_port()
+    port = port or free_port()
     if gunicorn:
         command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}

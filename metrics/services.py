@@ -474,6 +474,10 @@ class ApprovalAlreadyDecided(ConflictError):
     pass
 
 
+class ApprovalWrongKind(ConflictError):
+    """Approving a clarification, or answering an approval."""
+
+
 def approval_timeout() -> timedelta:
     return timedelta(minutes=settings.AUTOPACK_APPROVAL_TIMEOUT_MINUTES)
 
@@ -546,7 +550,11 @@ def approval_decide(
         )
     kind, status = _DECISIONS[decision]
     if kind is not None and request.kind != kind:
-        raise ValidationError({"decision": f"A {request.kind} cannot be decided by {decision}."})
+        allowed = "approve" if request.kind == ApprovalRequest.Kind.APPROVAL else "answer"
+        raise ApprovalWrongKind(
+            f"{request.kind.capitalize()} {request.pk} cannot be decided by {decision}: "
+            f"{allowed} or reject it."
+        )
     reason = reason.strip()
     if decision in ("reject", "answer") and not reason:
         field = "response" if decision == "answer" else "reason"

@@ -10,12 +10,18 @@ from typing import TypedDict
 
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
 from metrics.models import DashboardEvent, Phase
 from patterns import registry
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
 from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, pattern_text, suggest_merges
+
+
+def pattern_get(pattern_id: str) -> Pattern:
+    """The pattern (with what it is merged into), or Http404."""
+    return get_object_or_404(Pattern.objects.select_related("merged_into"), pattern_id=pattern_id)
 
 
 def failure_messages(

@@ -32,7 +32,10 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+        body = {"detail": exc.detail, "code": exc.code}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return Response(body, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         # Raised while DRF reads the body; unhandled, Django would answer an HTML 400.
         return Response(

@@ -17,6 +17,16 @@ def model_char_field(model, name: str, *, field_class=serializers.CharField, **k
 _FORBIDDEN_IN_JSON = ("\\u0000",)
 
 
+# Text that is not blank: at least one character Python does not count as
+# whitespace (str.isspace, which DRF's trimming strips). Spelled out rather than
+# `\S`, whose meaning differs between Python and the ECMA regexes of JSON Schema
+# (U+001C…U+001F, U+0085, U+FEFF), so the schema's pattern and the API agree.
+NOT_BLANK_PATTERN = (
+    "[^\\t\\n\\u000b\\u000c\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680"
+    "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+
+
 class SafeJSONObjectField(serializers.JSONField):
     """A JSON object (dict) that every supported database can store."""
 

@@ -50,3 +50,15 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class ListChoiceField(django_filters.fields.MultipleChoiceField):
+    """Choices given as a repeated parameter; an empty value is not given
+    (`?state=` lists everything, as an HTML form's empty select sends it)."""
+
+    def clean(self, value):
+        return super().clean([item for item in value or () if item != ""])
+
+
+class ListChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = ListChoiceField

@@ -25,11 +25,14 @@ def page_parameters(*, default_limit: int) -> list[OpenApiParameter]:
 
 
 def parse_limit_offset(query_params, *, default_limit: int, max_limit: int) -> tuple[int, int]:
-    """Return (limit, offset) from query parameters, or raise a 400 naming the bound."""
+    """Return (limit, offset) from query parameters, or raise a 400 naming the bound.
+
+    An empty value is not given, as for every query parameter of the API.
+    """
     errors = {}
     limit = default_limit
     raw_limit = query_params.get("limit")
-    if raw_limit is not None:
+    if raw_limit:
         try:
             limit = int(raw_limit)
         except ValueError:
@@ -38,7 +41,7 @@ def parse_limit_offset(query_params, *, default_limit: int, max_limit: int) -> t
             errors["limit"] = [f"limit must be an integer between 1 and {max_limit}."]
     offset = 0
     raw_offset = query_params.get("offset")
-    if raw_offset is not None:
+    if raw_offset:
         try:
             offset = int(raw_offset)
         except ValueError:

@@ -94,3 +94,100 @@ def test_the_schema_states_the_bounds_the_api_enforces(admin_client):
 )
 def test_what_the_schema_forbids_the_api_refuses(authed_client, path):
     assert authed_client.get(path).status_code == 400
+
+
+# --- The schema documents what the API answers ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published_schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method.upper(), operation
+
+
+def test_every_operation_documents_the_errors_it_can_answer(published_schema):
+    for path, method, operation in _operations(published_schema):
+        documented = set(operation["responses"])
+        expected = {"401", "403", "503"}
+        if "requestBody" in operation:
+            expected |= {"400", "413", "415"}
+        if any(p["in"] == "path" for p in operation.get("parameters", [])):
+            expected.add("404")
+        if method != "GET":
+            expected.add("409")
+        assert expected <= documented, (method, path, sorted(expected - documented))
+        unavailable = operation["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"], (method, path)
+
+
+def test_a_list_body_states_its_bounds(published_schema):
+    for path in ("/api/v1/runs/{id}/metrics/", "/api/v1/runs/{id}/events/"):
+        body = published_schema["paths"][path]["post"]["requestBody"]
+        array = body["content"]["application/json"]["schema"]
+        assert (array["minItems"], array["maxItems"]) == (1, 10_000), path
+
+
+def test_the_list_filters_are_the_schema_array_parameters(published_schema, settings):
+    arrays = {
+        parameter["name"]
+        for _, _, operation in _operations(published_schema)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and parameter["schema"].get("type") == "array"
+    }
+    assert arrays == settings.AUTOPACK_LIST_QUERY_PARAMETERS
+
+
+def test_every_optional_query_parameter_may_be_empty(published_schema, authed_client, monkeypatch):
+    """The schema says an optional query parameter may be sent empty; the API then
+    reads it as not given, for every one of them."""
+    from metrics.tests.factories import PhaseFactory
+
+    monkeypatch.setenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", "1")
+    phase = PhaseFactory()
+    tried = 0
+    for path, method, operation in _operations(published_schema):
+        if method != "GET" or "{" in path.replace("{id}", "").replace("{run_id}", ""):
+            continue
+        url = path.replace("{id}", phase.run_id).replace("{run_id}", phase.run_id)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query" or parameter.get("required"):
+                continue
+            assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+            response = authed_client.get(url, {parameter["name"]: ""})
+            assert response.status_code == 200, (path, parameter["name"], response.content)
+            tried += 1
+    assert tried > 20
+
+
+@pytest.mark.parametrize(
+    "query, refused",
+    [
+        ("limit=5&limit=x", ["limit"]),
+        ("limit=5&limit=5", ["limit"]),
+        ("created_after=2026-01-01T00:00:00Z&created_after=&has_failures=1", ["created_after"]),
+    ],
+)
+def test_a_repeated_scalar_parameter_is_a_400_naming_it(authed_client, query, refused):
+    response = authed_client.get(f"/api/v1/runs/?{query}")
+    assert response.status_code == 400
+    assert sorted(response.json()) == refused
+
+
+def test_a_list_filter_may_repeat_and_ignores_empty_values(authed_client):
+    from metrics.tests.factories import RunFactory
+
+    RunFactory(id="queued-run", state=Run.State.QUEUED)
+    RunFactory(id="done-run", state=Run.State.DONE_SUCCESS)
+    listed = authed_client.get("/api/v1/runs/?state=QUEUED&state=DONE_SUCCESS&state=")
+    assert listed.status_code == 200
+    assert sorted(run["id"] for run in listed.json()["results"]) == ["done-run", "queued-run"]
+    only = authed_client.get("/api/v1/runs/?state=QUEUED&state=")
+    assert [run["id"] for run in only.json()["results"]] == ["queued-run"]
+    assert authed_client.get("/api/v1/runs/?state=NOPE").status_code == 400

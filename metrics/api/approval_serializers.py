@@ -4,6 +4,7 @@ executor (`approval_flow.py`, SupervisorApiClient) calls them."""
 from rest_framework import serializers
 
 from autopack_site.api.fields import BlankIfNullCharField, SafeJSONObjectField, model_char_field
+from autopack_site.api.inputs import InputSerializer
 from metrics.api.serializers import identifier_field
 from metrics.models import ApprovalRequest
 
@@ -12,7 +13,7 @@ MAX_PATCH_PREVIEW = 100_000
 MAX_REASON = 10_000
 
 
-class ClarificationRequestInputSerializer(serializers.Serializer):
+class ClarificationRequestInputSerializer(InputSerializer):
     phase_id = identifier_field()
     run_id = identifier_field()
     context = model_char_field(ApprovalRequest, "context", field_class=BlankIfNullCharField)
@@ -47,6 +48,10 @@ class ClarificationCreatedSerializer(serializers.Serializer):
 class _RequestSerializer(serializers.ModelSerializer):
     run_id = serializers.CharField(read_only=True)
     phase_id = serializers.CharField(source="phase.phase_id", read_only=True)
+    # Blank until decided: declared so the schema's enum admits "".
+    response_method = serializers.ChoiceField(
+        choices=ApprovalRequest.Method.choices, allow_blank=True, read_only=True
+    )
 
 
 class ApprovalStatusSerializer(_RequestSerializer):
@@ -129,11 +134,13 @@ class PendingListSerializer(serializers.Serializer):
     requests = ApprovalRequestSerializer(many=True, help_text="Oldest deadline first.")
 
 
-class DecisionSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=MAX_REASON, allow_blank=True, default="", help_text="Required to reject."
-    )
+class DecisionSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=MAX_REASON, allow_blank=True, default="")
 
 
-class AnswerSerializer(serializers.Serializer):
-    response = serializers.CharField(max_length=MAX_REASON)
+class RejectionSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=MAX_REASON, help_text="Why (not blank).")
+
+
+class AnswerSerializer(InputSerializer):
+    response = serializers.CharField(max_length=MAX_REASON, help_text="The answer (not blank).")

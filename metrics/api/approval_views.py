@@ -143,7 +143,7 @@ class _DecisionView(APIView):
         return Response(s.ApprovalRequestSerializer(decided).data)
 
 
-_DECISION_RESPONSES = {200: s.ApprovalRequestSerializer, 400: None, 404: None, 409: None}
+_DECISION_RESPONSES = s.ApprovalRequestSerializer
 
 
 class ApproveView(_DecisionView):
@@ -160,8 +160,9 @@ class RejectView(_DecisionView):
     """POST /api/v1/approvals/{id}/reject: a reason is required (409 once decided)."""
 
     decision = "reject"
+    input_class = s.RejectionSerializer
 
-    @extend_schema(request=s.DecisionSerializer, responses=_DECISION_RESPONSES, tags=TAGS)
+    @extend_schema(request=s.RejectionSerializer, responses=_DECISION_RESPONSES, tags=TAGS)
     def post(self, request, approval_id: int):
         return super().post(request, approval_id)
 

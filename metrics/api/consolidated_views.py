@@ -72,6 +72,8 @@ class ConsolidatedMetricsView(APIView):
 
 
 class DailyQuerySerializer(serializers.Serializer):
+    """The window, both ends inclusive; one ending before it starts holds no day."""
+
     # "from" is a Python keyword: declared below under its query-string name.
     to = serializers.DateField(required=False)
     run_id = serializers.CharField(required=False, max_length=IDENTIFIER_MAX_LENGTH)
@@ -80,11 +82,6 @@ class DailyQuerySerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = serializers.DateField(required=False)
         return fields
-
-    def validate(self, attrs):
-        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
-            raise serializers.ValidationError({"to": ["to must not be before from."]})
-        return attrs
 
 
 class DailyTotalsSerializer(TokenTotalsSerializer):

@@ -5,8 +5,10 @@ mirror its contract: `run_id` keys, string tier ids in requests, integer tier
 primary keys in responses, nullable text fields.
 """
 
+import copy
 from collections.abc import Mapping
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from autopack_site.api.fields import (
@@ -15,11 +17,12 @@ from autopack_site.api.fields import (
     TokenCountField,
     model_char_field,
 )
+from autopack_site.api.inputs import InputSerializer
 from metrics.api.serializers import MAX_ATTEMPT, PhaseReviewField, identifier_field
 from metrics.models import Phase, Run, Tier, run_scope_validator
 
 
-class ExecutorRunCreateSerializer(serializers.Serializer):
+class ExecutorRunCreateSerializer(InputSerializer):
     run_id = identifier_field()
     safety_profile = serializers.ChoiceField(
         choices=Run.SafetyProfile.choices, default=Run.SafetyProfile.NORMAL
@@ -53,14 +56,14 @@ def executor_run_fields(validated_run: dict) -> dict:
     return fields
 
 
-class ExecutorTierCreateSerializer(serializers.Serializer):
+class ExecutorTierCreateSerializer(InputSerializer):
     tier_id = identifier_field()
     tier_index = serializers.IntegerField(min_value=0, max_value=1_000_000)
     name = model_char_field(Tier, "name", allow_blank=True)
     description = BlankIfNullCharField()
 
 
-class ExecutorPhaseCreateSerializer(serializers.Serializer):
+class ExecutorPhaseCreateSerializer(InputSerializer):
     phase_id = identifier_field()
     phase_index = serializers.IntegerField(min_value=0, max_value=1_000_000)
     tier_id = identifier_field()
@@ -75,13 +78,13 @@ class ExecutorPhaseCreateSerializer(serializers.Serializer):
         return value or {}
 
 
-class RunStartSerializer(serializers.Serializer):
+class RunStartSerializer(InputSerializer):
     run = ExecutorRunCreateSerializer()
     tiers = ExecutorTierCreateSerializer(many=True, default=list)
     phases = ExecutorPhaseCreateSerializer(many=True, default=list)
 
 
-class PhaseStatusUpdateSerializer(serializers.Serializer):
+class PhaseStatusUpdateSerializer(InputSerializer):
     state = serializers.ChoiceField(choices=Phase.State.choices)
     builder_attempts = serializers.IntegerField(
         min_value=0, max_value=MAX_ATTEMPT, allow_null=True, required=False
@@ -175,7 +178,11 @@ def builder_result_canonical(data: Mapping) -> dict:
     return data
 
 
-class BuilderResultSerializer(serializers.Serializer):
+class BuilderMetadataField(SafeJSONObjectField):
+    """A JSON object whose 2025 keys the schema states (see BuilderMetadataSchema)."""
+
+
+class BuilderResultSerializer(InputSerializer):
     """Both executor generations' builder_result (see builder_result_canonical)."""
 
     phase_id = identifier_field(required=False)
@@ -199,15 +206,60 @@ class BuilderResultSerializer(serializers.Serializer):
     probe_results = _json_objects()
     suggested_issues = _json_objects()
     notes = BlankIfNullCharField(trim_whitespace=False)
-    metadata = SafeJSONObjectField(default=dict, help_text="What else the 2025 shape carried.")
+    metadata = BuilderMetadataField(
+        default=dict,
+        help_text="2025: the fields above by the same names; anything else is kept.",
+    )
+    # The 2025 names, documented so their types are stated; builder_result_canonical
+    # moves each to its 2026 field before validation.
+    success = serializers.BooleanField(
+        required=False, write_only=True, help_text="2025: true for status success."
+    )
+    output = serializers.CharField(
+        allow_blank=True,
+        allow_null=True,
+        required=False,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="2025: patch_content.",
+    )
+    files_modified = serializers.ListField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        write_only=True,
+        max_length=MAX_RESULT_ITEMS,
+        help_text="2025: files_changed.",
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
+            # A 2025 value of the wrong type is named by its 2025 key.
+            legacy = {key: data[key] for key in ("success", *LEGACY_BUILDER_KEYS) if key in data}
+            errors = self.json_type_errors(legacy)
+            if isinstance(metadata := data.get("metadata"), Mapping):
+                inner = BuilderMetadataSchema().json_type_errors(metadata)
+                errors |= {f"metadata.{key}": error for key, error in inner.items()}
+            if errors:
+                raise serializers.ValidationError(errors)
             data = builder_result_canonical(data)
         return super().to_internal_value(data)
 
 
-class AuditorResultSerializer(serializers.Serializer):
+BuilderMetadataSchema = type(
+    "BuilderMetadataSchema",
+    (InputSerializer,),
+    {
+        "__doc__": "The 2025 builder result's metadata: these keys, and any others.",
+        **{
+            key: copy.deepcopy(BuilderResultSerializer._declared_fields[key])
+            for key in BUILDER_METADATA_KEYS
+        },
+    },
+)
+extend_schema_field(BuilderMetadataSchema)(BuilderMetadataField)
+
+
+class AuditorResultSerializer(InputSerializer):
     phase_id = identifier_field(required=False)
     run_id = identifier_field(required=False)
     review_notes = serializers.CharField(allow_blank=True, trim_whitespace=False)

@@ -80,6 +80,7 @@ class PhaseStatusUpdateView(APIView):
 
 class _ResultView(APIView):
     write_scope = INGEST
+    schema_error_statuses = {"POST": (422,)}
     serializer_class: type[serializers.Serializer]
     record = None
     label = ""
@@ -106,7 +107,7 @@ class BuilderResultView(_ResultView):
 
     @extend_schema(
         request=es.BuilderResultSerializer,
-        responses={200: es.ResultAcceptedSerializer, 422: None},
+        responses=es.ResultAcceptedSerializer,
         tags=["executor"],
     )
     def post(self, request, run_id: str, phase_id: str):
@@ -122,7 +123,7 @@ class AuditorResultView(_ResultView):
 
     @extend_schema(
         request=es.AuditorResultSerializer,
-        responses={200: es.ResultAcceptedSerializer, 422: None},
+        responses=es.ResultAcceptedSerializer,
         tags=["executor"],
     )
     def post(self, request, run_id: str, phase_id: str):

@@ -2,12 +2,16 @@
 
 import django_filters
 
-from autopack_site.api.filters import StrictBooleanFilter, UTCIsoDateTimeFilter
+from autopack_site.api.filters import (
+    ListChoiceFilter,
+    StrictBooleanFilter,
+    UTCIsoDateTimeFilter,
+)
 from metrics.models import DashboardEvent, Run
 
 
 class RunFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=Run.State.choices)
+    state = ListChoiceFilter(choices=Run.State.choices)
     created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     has_failures = StrictBooleanFilter(
@@ -24,7 +28,7 @@ class RunFilter(django_filters.FilterSet):
 
 
 class EventFilter(django_filters.FilterSet):
-    event_type = django_filters.MultipleChoiceFilter(choices=DashboardEvent.EventType.choices)
+    event_type = ListChoiceFilter(choices=DashboardEvent.EventType.choices)
 
     class Meta:
         model = DashboardEvent

@@ -12,7 +12,7 @@ import re
 
 from rest_framework.exceptions import ValidationError
 
-from autopack_site.api.fields import TokenCountField, whole_number
+from autopack_site.api.fields import TokenCountField
 from metrics.api.serializers import MAX_ATTEMPT, MAX_BATCH_ROWS
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
@@ -26,17 +26,16 @@ _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 MODEL_MAX_LENGTH = PhaseMetrics._meta.get_field("model").max_length
 MAX_DURATION_SECONDS = 10**9
 REQUIRED = "This field is required."
-# What DRF's CharField takes as text (numbers become their str()).
-_TEXT_TYPES = (str, int, float)
 NOT_NULL = "This field may not be null."
 
 
 def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | None]:
     if value is None:
         return None, NOT_NULL
-    number = whole_number(value)
-    if number is None:
+    # A JSON integer, as the schema states (autopack_site.api.inputs): not "5" or true.
+    if type(value) is not int:
         return None, "A valid integer is required."
+    number = value
     if number < minimum:
         return None, f"Ensure this value is greater than or equal to {minimum}."
     if number > maximum:
@@ -103,10 +102,10 @@ def _row(item) -> tuple[dict, dict | list]:
         errors["phase_id"] = [REQUIRED]
     elif phase_id is None:
         errors["phase_id"] = [NOT_NULL]
-    elif not isinstance(phase_id, _TEXT_TYPES) or isinstance(phase_id, bool):
+    elif not isinstance(phase_id, str):
         errors["phase_id"] = ["Not a valid string."]
     else:
-        phase_id = str(phase_id).strip()
+        phase_id = phase_id.strip()
         if not phase_id:
             errors["phase_id"] = ["This field may not be blank."]
         elif len(phase_id) > IDENTIFIER_MAX_LENGTH:
@@ -130,10 +129,10 @@ def _row(item) -> tuple[dict, dict | list]:
 
     if "model" in item:
         model = item["model"]
-        if not isinstance(model, _TEXT_TYPES) or isinstance(model, bool):
+        if not isinstance(model, str):
             errors["model"] = [NOT_NULL if model is None else "Not a valid string."]
         else:
-            model = str(model).strip()
+            model = model.strip()
             if len(model) > MODEL_MAX_LENGTH:
                 errors["model"] = [
                     f"Ensure this field has no more than {MODEL_MAX_LENGTH} characters."
@@ -148,13 +147,10 @@ def _row(item) -> tuple[dict, dict | list]:
 
     if item.get("duration_seconds") is not None:
         duration = item["duration_seconds"]
-        if isinstance(duration, bool) or not isinstance(duration, int | float | str):
+        if isinstance(duration, bool) or not isinstance(duration, int | float):
             errors["duration_seconds"] = ["A valid number is required."]
         else:
-            try:
-                seconds = float(duration)
-            except ValueError:
-                seconds = math.nan
+            seconds = float(duration)
             if not math.isfinite(seconds):
                 errors["duration_seconds"] = ["A valid number is required."]
             elif seconds < 0:

@@ -10,6 +10,7 @@ from autopack_site.api.fields import (
     WholeNumberField,
     model_char_field,
 )
+from autopack_site.api.inputs import InputSerializer
 from metrics import selectors
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
@@ -168,7 +169,7 @@ class LedgerIngestResultSerializer(serializers.Serializer):
 # --- Input ----------------------------------------------------------------------
 
 
-class RunInputSerializer(serializers.Serializer):
+class RunInputSerializer(InputSerializer):
     id = identifier_field()
     state = serializers.ChoiceField(choices=Run.State.choices, default=Run.State.RUN_CREATED)
     safety_profile = serializers.ChoiceField(
@@ -192,7 +193,7 @@ class RunInputSerializer(serializers.Serializer):
     )
 
 
-class TierInputSerializer(serializers.Serializer):
+class TierInputSerializer(InputSerializer):
     tier_id = identifier_field()
     tier_index = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
     name = model_char_field(Tier, "name", allow_blank=True, default="")
@@ -200,7 +201,7 @@ class TierInputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Tier.State.choices, default=Tier.State.PENDING)
 
 
-class PhaseFieldsSerializer(serializers.Serializer):
+class PhaseFieldsSerializer(InputSerializer):
     phase_id = identifier_field()
     phase_index = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
     name = model_char_field(Phase, "name", allow_blank=True, default="")
@@ -225,7 +226,7 @@ class RunCreateSerializer(RunInputSerializer):
     tiers = NestedTierInputSerializer(many=True, default=list)
 
 
-class RunMetadataUpdateSerializer(serializers.Serializer):
+class RunMetadataUpdateSerializer(InputSerializer):
     """`PATCH /api/v1/runs/{id}/`: what the executor really ran with (while running)."""
 
     git_commit_sha = model_char_field(Run, "git_commit_sha", allow_null=True, required=False)
@@ -235,7 +236,7 @@ class RunMetadataUpdateSerializer(serializers.Serializer):
     )
 
 
-class PhaseUpdateSerializer(serializers.Serializer):
+class PhaseUpdateSerializer(InputSerializer):
     """`PATCH /api/v1/runs/{id}/phases/{phase_id}/`: every field optional."""
 
     state = serializers.ChoiceField(choices=Phase.State.choices, required=False)
@@ -250,7 +251,7 @@ class PhaseUpdateSerializer(serializers.Serializer):
     scope = SafeJSONObjectField(required=False)
 
 
-class LedgerRowInputSerializer(serializers.Serializer):
+class LedgerRowInputSerializer(InputSerializer):
     phase_id = identifier_field()
     attempt = WholeNumberField(min_value=1, max_value=MAX_ATTEMPT)
     retrieval_tokens = TokenCountField()
@@ -261,7 +262,7 @@ class LedgerRowInputSerializer(serializers.Serializer):
     duration_seconds = NumberField(min_value=0, max_value=10**9, allow_null=True, required=False)
 
 
-class EventInputSerializer(serializers.Serializer):
+class EventInputSerializer(InputSerializer):
     event_type = serializers.ChoiceField(choices=DashboardEvent.EventType.choices)
     phase_id = identifier_field(allow_null=True, required=False)
     message = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)

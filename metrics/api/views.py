@@ -14,7 +14,7 @@ from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.api.filters import EventFilter, RunFilter
 from metrics.api.ledger_validation import ledger_batch_validate
-from metrics.models import IDENTIFIER_PATTERN, Run
+from metrics.models import IDENTIFIER_PATTERN, DashboardEvent, Run
 
 
 def flatten_nested_tiers(validated: dict) -> tuple[dict, list[dict], list[dict]]:
@@ -85,7 +85,7 @@ class RunViewSet(
     )
     @extend_schema(
         methods=["POST"],
-        request=s.LedgerRowInputSerializer(many=True),
+        request=s.batch_serializer(s.LedgerRowInputSerializer()),
         responses={
             201: OpenApiResponse(s.LedgerIngestResultSerializer, description="rows created"),
             200: OpenApiResponse(
@@ -113,11 +113,13 @@ class RunViewSet(
     @extend_schema(
         methods=["GET"],
         responses=s.EventSerializer(many=True),
-        parameters=[OpenApiParameter("event_type", str, many=True)],
+        parameters=[
+            OpenApiParameter("event_type", str, many=True, enum=DashboardEvent.EventType.values)
+        ],
     )
     @extend_schema(
         methods=["POST"],
-        request=s.EventInputSerializer(many=True),
+        request=s.batch_serializer(s.EventInputSerializer()),
         responses={201: s.EventSerializer(many=True)},
     )
     @action(detail=True, methods=["get", "post"], url_path="events", filter_backends=[])

@@ -89,8 +89,9 @@ def test_an_operator_approves_once_through_the_api(authed_client, contract_run):
 
 def test_a_rejection_needs_a_reason(authed_client, contract_run):
     approval_id = ask(authed_client).json()["approval_id"]
-    refused = authed_client.post(f"/api/v1/approvals/{approval_id}/reject/", {"reason": "  "})
-    assert refused.status_code == 400 and "reason" in refused.json()
+    for blank in ({"reason": "  "}, {"reason": "\n\t"}, {}):
+        refused = authed_client.post(f"/api/v1/approvals/{approval_id}/reject/", blank)
+        assert refused.status_code == 400 and "reason" in refused.json(), blank
     assert ApprovalRequest.objects.get(pk=approval_id).is_pending
     rejected = authed_client.post(
         f"/api/v1/approvals/{approval_id}/reject/", {"reason": "deletes live code"}
@@ -157,7 +158,9 @@ def test_a_clarification_is_answered_and_the_executor_reads_the_answer(authed_cl
     assert (created["status"], created["phase_id"]) == ("pending", P2)
     assert authed_client.get(f"/clarification/status/{P2}").json()["status"] == "pending"
     clarification_id = created["clarification_id"]
-    assert authed_client.post(f"/api/v1/approvals/{clarification_id}/approve/").status_code == 400
+    # A clarification is answered or rejected, never approved: a conflict, not a bad body.
+    approved = authed_client.post(f"/api/v1/approvals/{clarification_id}/approve/")
+    assert approved.status_code == 409 and "answer or reject" in approved.json()["detail"]
     answered = authed_client.post(
         f"/api/v1/approvals/{clarification_id}/answer/",
         {"response": "docs/TELEMETRY.md"},
@@ -183,12 +186,9 @@ def test_the_latest_clarification_of_a_phase_is_the_one_polled(authed_client, co
 
 def test_an_approval_cannot_be_answered_and_an_unknown_id_is_404(authed_client, contract_run):
     approval_id = ask(authed_client).json()["approval_id"]
-    assert (
-        authed_client.post(
-            f"/api/v1/approvals/{approval_id}/answer/", {"response": "yes"}
-        ).status_code
-        == 400
-    )
+    answered = authed_client.post(f"/api/v1/approvals/{approval_id}/answer/", {"response": "yes"})
+    assert answered.status_code == 409 and "approve or reject" in answered.json()["detail"]
+    assert ApprovalRequest.objects.get(pk=approval_id).status == "pending"
     assert authed_client.get("/approval/status/999999").status_code == 404
     assert authed_client.post("/api/v1/approvals/999999/approve/").status_code == 404
     assert authed_client.get("/clarification/status/no-such-phase").status_code == 404

@@ -149,7 +149,9 @@ def test_every_approval_outcome_reaches_the_polling_executor(clients, settings):
             "POST", f"/api/v1/approvals/{rejected['approval_id']}/reject/", {"reason": "too big"}
         )
     )
-    again = operator.request("POST", f"/api/v1/approvals/{approved['approval_id']}/reject/", {})
+    again = operator.request(
+        "POST", f"/api/v1/approvals/{approved['approval_id']}/reject/", {"reason": "late"}
+    )
     assert again.status == 409
     outcomes = {
         approval_id: poll(

@@ -128,6 +128,11 @@ def test_success_alone_gives_the_status(authed_client, contract_run):
         ({"tokens_used": 1}, "metadata.tokens_used"),
         ({"metadata": ["not", "an", "object"]}, "metadata"),
         ({"status": "maybe"}, "status"),
+        # A 2025 value of the wrong JSON type is named by the 2025 key the client sent.
+        ({"output": 7}, "output"),
+        ({"files_modified": ["a.py", 3]}, "files_modified"),
+        ({"metadata": {"run_id": 5, "lines_added": "12"}}, "metadata.lines_added"),
+        ({"metadata": {"run_id": 5}}, "metadata.run_id"),
     ],
 )
 def test_a_contradictory_or_bad_builder_result_is_422_naming_the_key_and_writes_nothing(

@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
+from autopack_site.api.inputs import InputSerializer
 from patterns.models import Pattern
 from patterns.similarity import DEFAULT_MIN_SCORE
 
 MESSAGE_MAX_LENGTH = 100_000
+PATTERN_ID_MAX_LENGTH = Pattern._meta.get_field("pattern_id").max_length
 
 
 class PatternSerializer(serializers.ModelSerializer):
@@ -29,7 +31,7 @@ class PatternSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MatchRequestSerializer(serializers.Serializer):
+class MatchRequestSerializer(InputSerializer):
     message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False)
     context = serializers.DictField(required=False, default=dict)
 
@@ -60,20 +62,12 @@ class MergeSuggestionsResponseSerializer(serializers.Serializer):
     suggestions = MergeSuggestionSerializer(many=True)
 
 
-class MergeAnswerSerializer(serializers.Serializer):
+class MergeAnswerSerializer(InputSerializer):
     """An operator's answer to one merge suggestion."""
 
-    _patterns = Pattern.objects.select_related("merged_into")
-    source = serializers.SlugRelatedField(slug_field="pattern_id", queryset=_patterns)
-    target = serializers.SlugRelatedField(slug_field="pattern_id", queryset=_patterns)
+    source = serializers.CharField(max_length=PATTERN_ID_MAX_LENGTH, help_text="A pattern id.")
+    target = serializers.CharField(max_length=PATTERN_ID_MAX_LENGTH, help_text="A pattern id.")
     same_cause = serializers.BooleanField(
         help_text="true: merge source into target. false: different causes, never "
         "suggest this pair again."
     )
-
-    def to_representation(self, instance):
-        return {
-            "source": instance["source"].pattern_id,
-            "target": instance["target"].pattern_id,
-            "same_cause": instance["same_cause"],
-        }

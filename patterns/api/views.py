@@ -1,16 +1,18 @@
 """Patterns API: the stored patterns, which of them a failure message matches, and
 which pairs may be one cause worded differently."""
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autopack_site.api.scopes import READ
+from autopack_site.errors import ConflictError
 from patterns.api import serializers as s
 from patterns.api.filters import PatternFilter
 from patterns.models import Pattern
-from patterns.selectors import merge_suggestions, pattern_matches
+from patterns.selectors import merge_suggestions, pattern_get, pattern_matches
 from patterns.services import patterns_answer_suggestion
 
 
@@ -58,11 +60,20 @@ class MergeAnswerView(APIView):
     """Answer a merge suggestion: same cause merges source into target; different
     causes keeps them apart and out of later suggestions."""
 
+    schema_error_statuses = {"POST": (404,)}  # a pattern the body names is unknown
+
     @extend_schema(request=s.MergeAnswerSerializer, responses=s.MergeAnswerSerializer)
     def post(self, request):
         answer = s.MergeAnswerSerializer(data=request.data)
         answer.is_valid(raise_exception=True)
-        # Refusals (a pattern already merged elsewhere) arrive as a Django
-        # ValidationError keyed by field: the exception handler answers 400.
-        patterns_answer_suggestion(**answer.validated_data)
+        source = pattern_get(answer.validated_data["source"])
+        target = pattern_get(answer.validated_data["target"])
+        try:
+            patterns_answer_suggestion(
+                source=source, target=target, same_cause=answer.validated_data["same_cause"]
+            )
+        except ValidationError as refusal:
+            # Each refusal is the patterns' state (one pattern twice, one merged
+            # elsewhere), not a malformed body: a 409 naming the side.
+            raise ConflictError.from_validation_error(refusal) from refusal
         return Response(answer.data)

@@ -86,14 +86,12 @@ def test_api_different_causes_are_not_suggested_again(authed_client, similar):
 @pytest.mark.parametrize(
     "body, field",
     [
-        ({"source": "missing", "target": "truncated_often", "same_cause": True}, "source"),
         ({"source": "truncated_rarely", "target": "", "same_cause": True}, "target"),
         ({"source": "truncated_rarely", "target": "truncated_often"}, "same_cause"),
         (
             {"source": "truncated_rarely", "target": "truncated_often", "same_cause": "maybe"},
             "same_cause",
         ),
-        ({"source": "truncated_often", "target": "truncated_often", "same_cause": False}, "target"),
         ({"source": ["a"], "target": {"b": 1}, "same_cause": True}, "source"),
     ],
 )
@@ -106,17 +104,33 @@ def test_api_rejects_bad_answers_with_field_errors_and_writes_nothing(
     assert _untouched()
 
 
-def test_api_refuses_to_move_a_merged_pattern_and_names_the_side(authed_client, similar):
+def test_api_answers_about_an_unknown_pattern_are_404(authed_client, similar):
+    for body in (
+        {"source": "missing", "target": "truncated_often", "same_cause": True},
+        {"source": "truncated_often", "target": "missing", "same_cause": False},
+    ):
+        response = authed_client.post(ANSWERS, body)
+        assert response.status_code == 404, body
+    assert _untouched()
+
+
+def test_api_answers_the_patterns_state_forbids_are_409_naming_the_side(authed_client, similar):
+    itself = authed_client.post(
+        ANSWERS, {"source": "truncated_often", "target": "truncated_often", "same_cause": False}
+    )
+    assert itself.status_code == 409 and "target" in itself.json()["fields"]
+    assert _untouched()
     patterns_merge(target=similar["other"], sources=[similar["rarely"]])
     moved = authed_client.post(
         ANSWERS, {"source": "truncated_rarely", "target": "truncated_often", "same_cause": True}
     )
-    assert moved.status_code == 400
-    assert "already merged into no_module" in moved.json()["source"][0]
+    assert moved.status_code == 409
+    assert "already merged into no_module" in moved.json()["fields"]["source"][0]
+    assert moved.json()["code"] == "conflict"
     into_merged = authed_client.post(
         ANSWERS, {"source": "truncated_often", "target": "truncated_rarely", "same_cause": True}
     )
-    assert into_merged.status_code == 400 and "target" in into_merged.json()
+    assert into_merged.status_code == 409 and "target" in into_merged.json()["fields"]
     similar["often"].refresh_from_db()
     assert similar["often"].merged_into is None and similar["often"].occurrences == 9
 
@@ -130,8 +144,8 @@ def test_api_latest_answer_wins_where_nothing_is_lost(authed_client, similar):
     assert Pattern.objects.get(pattern_id="truncated_rarely").merged_into == similar["often"]
     # A merged pair cannot be called different causes until it is split.
     refused = authed_client.post(ANSWERS, {**pair, "same_cause": False})
-    assert refused.status_code == 400
-    assert "split it out first" in refused.json()["same_cause"][0]
+    assert refused.status_code == 409
+    assert "split it out first" in refused.json()["fields"]["same_cause"][0]
     assert not Pattern.distinct_from.through.objects.exists()
 
 

@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
+from autopack_site.api.inputs import InputSerializer
 from metrics.api.serializers import MAX_BATCH_ROWS, identifier_field
-from metrics.selectors import unknown_run_ids
+from metrics.models import Run
 from replay.models import ReplayAttempt, ReplayCampaign
-from replay.selectors import FAILED, replay_states
+from replay.selectors import FAILED
 from replay.services import attempt_counts
 
 MAX_BATCH_SIZE = 1000
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 
 
-class CampaignRequestSerializer(serializers.Serializer):
+class CampaignRequestSerializer(InputSerializer):
     """`POST /api/v1/replay-campaigns/`: the command's filters. A dry run unless the
     client says `"dry_run": false` (as Airflow's clear API does)."""
 
@@ -19,7 +20,11 @@ class CampaignRequestSerializer(serializers.Serializer):
     )
     from_date = serializers.DateField(required=False, allow_null=True)
     to_date = serializers.DateField(required=False, allow_null=True)
-    state = serializers.CharField(default=FAILED, max_length=40)
+    state = serializers.ChoiceField(
+        choices=[FAILED, *Run.State.values],
+        default=FAILED,
+        help_text=f"{FAILED} (every DONE_FAILED_* state) or one run state.",
+    )
     dry_run = serializers.BooleanField(default=True)
     executor = serializers.ChoiceField(
         choices=ReplayCampaign.Executor.choices, default=ReplayCampaign.Executor.LOCAL
@@ -29,29 +34,6 @@ class CampaignRequestSerializer(serializers.Serializer):
         min_value=1, max_value=MAX_TIMEOUT_SECONDS, default=3600
     )
     expand_patterns = serializers.BooleanField(default=False)
-
-    def validate_state(self, value: str) -> str:
-        try:
-            replay_states(value)
-        except ValueError as error:
-            raise serializers.ValidationError(str(error)) from None
-        return value
-
-    def validate_run_ids(self, value: list[str]) -> list[str]:
-        if unknown := unknown_run_ids(value):
-            raise serializers.ValidationError(f"no such run: {', '.join(unknown)}")
-        return value
-
-    def validate(self, attrs):
-        if (
-            attrs.get("from_date")
-            and attrs.get("to_date")
-            and attrs["from_date"] > attrs["to_date"]
-        ):
-            raise serializers.ValidationError(
-                {"to_date": ["to_date must not be before from_date."]}
-            )
-        return attrs
 
 
 class CandidateSerializer(serializers.Serializer):

@@ -4,9 +4,11 @@ cancel and resume."""
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from autopack_site.api.authentication import caller_name
+from metrics.selectors import unknown_run_ids
 from replay import dispatch, services
 from replay.api import serializers as s
 from replay.models import ReplayCampaign
@@ -34,6 +36,7 @@ class ReplayCampaignViewSet(
         responses={
             200: OpenApiResponse(s.SelectionSerializer, description="dry run: the selection"),
             202: OpenApiResponse(s.CampaignSerializer, description="the campaign, started"),
+            404: OpenApiResponse(description="a run named in run_ids does not exist"),
             503: OpenApiResponse(description="no executor, or Phase 6 off where replays report"),
         },
     )
@@ -41,6 +44,8 @@ class ReplayCampaignViewSet(
         body = s.CampaignRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         options = body.validated_data
+        if unknown := unknown_run_ids(options["run_ids"]):
+            raise NotFound(f"No such run: {', '.join(unknown)}.")
         runs = runs_for_replay(
             run_ids=options["run_ids"],
             date_from=options.get("from_date"),

@@ -27,9 +27,9 @@ def test_a_post_is_a_dry_run_unless_the_client_says_otherwise(authed_client):
     "body, field",
     [
         ({"state": "BROKEN"}, "state"),
-        ({"run_ids": ["ghost"]}, "run_ids"),
         ({"run_ids": ["bad id!"]}, "run_ids"),
-        ({"from_date": "2026-11-02", "to_date": "2026-11-01"}, "to_date"),
+        ({"run_ids": [7]}, "run_ids"),
+        ({"expand_patterns": 0}, "expand_patterns"),
         ({"from_date": "2026-13-01"}, "from_date"),
         ({"batch_size": 0}, "batch_size"),
         ({"timeout_seconds": -1}, "timeout_seconds"),
@@ -40,6 +40,19 @@ def test_a_post_is_a_dry_run_unless_the_client_says_otherwise(authed_client):
 def test_bad_filters_are_field_errors(authed_client, body, field):
     response = authed_client.post(URL, body, format="json")
     assert response.status_code == 400 and field in response.json()
+    assert not ReplayCampaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_run_named_that_does_not_exist_is_404_and_an_empty_window_selects_nothing(
+    authed_client,
+):
+    failed_run("api-1")
+    ghost = authed_client.post(URL, {"run_ids": ["api-1", "ghost"], "dry_run": False})
+    assert ghost.status_code == 404 and "ghost" in ghost.json()["detail"]
+    backwards = {"from_date": "2026-11-02", "to_date": "2026-11-01", "dry_run": False}
+    empty = authed_client.post(URL, backwards, format="json")
+    assert empty.status_code == 200 and empty.json()["runs"] == []
     assert not ReplayCampaign.objects.exists()
 
 
