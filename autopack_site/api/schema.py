@@ -78,10 +78,15 @@ ERROR_DESCRIPTIONS = {
     404: "No such resource.",
     409: "The request conflicts with the resource's state: nothing was written.",
     413: "The body is larger than the server accepts.",
+    414: "The URL is longer than the HTTP server reads (gunicorn's limit_request_line).",
     415: "The body is not JSON.",
     422: "A well-formed body whose values contradict each other or the contract.",
     503: "The database is unavailable, or the feature is switched off; retry later.",
 }
+
+
+# Answered by the HTTP server before the application runs: no JSON body.
+ANSWERED_BEFORE_DJANGO = {414}
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -149,11 +154,10 @@ class AutoSchema(openapi.AutoSchema):
             description = documented.get("description", "")
             if description in ("", "No response body"):
                 description = ERROR_DESCRIPTIONS.get(status, "Error.")
-            schema = VALIDATION_ERROR_SCHEMA if status in (400, 422) else error
-            response = {
-                "description": description,
-                "content": {"application/json": {"schema": schema}},
-            }
+            response = {"description": description}
+            if status not in ANSWERED_BEFORE_DJANGO:
+                schema = VALIDATION_ERROR_SCHEMA if status in (400, 422) else error
+                response["content"] = {"application/json": {"schema": schema}}
             if status == 503:
                 response["headers"] = RETRY_AFTER_HEADER
             responses[str(status)] = response
@@ -168,7 +172,7 @@ class AutoSchema(openapi.AutoSchema):
         if "requestBody" in operation:
             statuses |= {400, 413, 415}
         if any(parameter["in"] == "query" for parameter in parameters):
-            statuses.add(400)
+            statuses |= {400, 414}
         if any(parameter["in"] == "path" for parameter in parameters):
             statuses.add(404)
         if self.method in {"POST", "PUT", "PATCH", "DELETE"}:

@@ -135,6 +135,10 @@ BUILDER_METADATA_KEYS = (
 )
 
 
+# Ways of saying "none" that agree with each other (`"output": ""`, `"patch_content": null`).
+_NOTHING = (None, "")
+
+
 def builder_result_canonical(data: Mapping) -> dict:
     """A builder result in the 2026 shape, whichever shape it came in.
 
@@ -149,7 +153,7 @@ def builder_result_canonical(data: Mapping) -> dict:
     def adopt(legacy_key: str, key: str, value) -> None:
         if key not in data:
             data[key] = value
-        elif data[key] != value:
+        elif data[key] != value and not (data[key] in _NOTHING and value in _NOTHING):
             errors[legacy_key] = [f"Disagrees with {key!r}; send one of them."]
 
     metadata = data.get("metadata", {})
