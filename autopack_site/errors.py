@@ -27,6 +27,13 @@ class ConflictError(DomainError):
     code = "conflict"
 
 
+class NotFoundError(DomainError):
+    """Something the request names (in its body, too) does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
 class FeatureDisabledError(DomainError):
     """A kill switch is OFF: the request was not processed and nothing was stored."""
 

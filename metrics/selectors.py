@@ -24,6 +24,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from autopack_site.dates import utc_day_end, utc_day_start
+from autopack_site.errors import NotFoundError
 from metrics.models import (
     TOKEN_CATEGORIES,
     ApprovalRequest,
@@ -40,6 +41,15 @@ from metrics.models import (
 def run_get(run_id: str) -> Run:
     """Return the run or raise Http404."""
     return get_object_or_404(Run, pk=run_id)
+
+
+def run_named(run_id: str, field: str) -> Run:
+    """The run a request body names in `field`, or a 404 naming the field."""
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        message = f"Run {run_id!r} not found."
+        raise NotFoundError(message, fields={field: [message]})
+    return run
 
 
 def unknown_run_ids(run_ids: Sequence[str]) -> list[str]:

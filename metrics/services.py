@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from autopack_site import kill_switches
-from autopack_site.errors import ConflictError
+from autopack_site.errors import ConflictError, NotFoundError
 from metrics import selectors
 from metrics.models import (
     MAX_RUN_TOKENS,
@@ -35,6 +35,14 @@ ROLL_UP_RUN_STATES = (Run.State.DONE_SUCCESS, Run.State.DONE_FAILED_REQUIRES_HUM
 
 class RunAlreadyExists(ConflictError):
     pass
+
+
+class UnknownPhase(NotFoundError):
+    """A ledger row or event names a phase its run does not have."""
+
+    @classmethod
+    def named(cls, message: str) -> "UnknownPhase":
+        return cls(message, fields={"phase_id": [message]})
 
 
 @dataclass(frozen=True)
@@ -268,8 +276,8 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
     seen_keys: set[tuple[str, int]] = set()
     for index, row in enumerate(rows):
         if row["phase_id"] not in phases:
-            raise ValidationError(
-                {"phase_id": f"Row {index}: run {run.pk!r} has no phase {row['phase_id']!r}."}
+            raise UnknownPhase.named(
+                f"Row {index}: run {run.pk!r} has no phase {row['phase_id']!r}."
             )
         key = (row["phase_id"], row["attempt"])
         if key in seen_keys:
@@ -406,9 +414,7 @@ def events_record(*, run: Run, events: Sequence[Mapping[str, Any]]) -> list[Dash
     for index, event in enumerate(events):
         phase_id = event.get("phase_id")
         if phase_id and phase_id not in phases:
-            raise ValidationError(
-                {"phase_id": f"Item {index}: run {run.pk!r} has no phase {phase_id!r}."}
-            )
+            raise UnknownPhase.named(f"Item {index}: run {run.pk!r} has no phase {phase_id!r}.")
         new_events.append(
             DashboardEvent(
                 run=run,

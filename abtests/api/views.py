@@ -10,10 +10,16 @@ from rest_framework.views import APIView
 from abtests import selectors
 from abtests.api import serializers as s
 from abtests.models import ABTestResult
+from autopack_site.api.fields import NOT_BLANK_PATTERN
 
 DASHBOARD_LIMIT = 1000
 # The summary's test id, as its query serializer takes it: blank is refused.
-TEST_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 200}
+TEST_ID_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": NOT_BLANK_PATTERN,  # trimmed, then refused blank
+}
 LIST_PARAMETERS = [
     OpenApiParameter("test_id", str, description="Blank means every test."),
     OpenApiParameter("valid_only", OpenApiTypes.BOOL, description="Default true."),

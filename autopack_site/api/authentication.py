@@ -30,6 +30,10 @@ def caller_name(request) -> str:
     return f"api key {getattr(request.auth, 'name', '')}".strip()
 
 
+# Authorization schemes of a proxy or SSO in front of the service: left to them.
+OTHER_SCHEMES = frozenset({"basic", "digest", "negotiate"})
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -54,9 +58,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def _read_key(self, request) -> str | None:
         header_key = request.META.get("HTTP_X_API_KEY", "").strip()
-        if header_key:
+        if header_key and not request.META.get("HTTP_AUTHORIZATION"):
             return header_key
-        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if header_key:
+            # Both headers: a Bearer key must be the same key.
+            bearer = self._bearer(request)
+            if bearer is not None and bearer != header_key:
+                raise exceptions.AuthenticationFailed(
+                    "X-API-Key and Authorization name different keys; send one."
+                )
+            return header_key
+        return self._bearer(request)
+
+    def _bearer(self, request) -> str | None:
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        if not authorization:
+            return None
+        scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() == self.keyword.lower() and credentials.strip():
             return credentials.strip()
-        return None
+        if scheme.lower() in OTHER_SCHEMES and credentials.strip():
+            return None  # a proxy's credentials in front of the service, not ours
+        # Credentials the API cannot read are refused, not ignored.
+        raise exceptions.AuthenticationFailed("Authorization must be 'Bearer <API key>'.")

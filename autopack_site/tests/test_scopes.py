@@ -130,3 +130,20 @@ def test_create_api_key_stores_the_scope_it_is_given():
     assert ApiKeyScope.objects.get(key__name="executor").scope == "ingest"  # the default
     with pytest.raises(CommandError):
         call_command("create_api_key", "x", "--scope", "root", stdout=StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({"HTTP_AUTHORIZATION": "0@i"}, 401),  # unreadable credentials are refused
+        ({"HTTP_AUTHORIZATION": "Bearer"}, 401),
+        ({"HTTP_AUTHORIZATION": "Basic dXNlcjpwYXNz"}, 200),  # a proxy's, left alone
+        ({"HTTP_AUTHORIZATION": "Bearer someone-else.key"}, 401),  # two different keys
+    ],
+)
+def test_an_authorization_header_beside_the_key_must_be_readable_and_agree(
+    api_client, api_key, headers, status
+):
+    response = api_client.get("/api/v1/runs/", HTTP_X_API_KEY=api_key, **headers)
+    assert response.status_code == status, response.content

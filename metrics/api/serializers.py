@@ -188,9 +188,7 @@ class RunInputSerializer(InputSerializer):
     model_mapping_hash = model_char_field(
         Run, "model_mapping_hash", allow_null=True, required=False
     )
-    replay_of = serializers.PrimaryKeyRelatedField(
-        queryset=Run.objects.all(), allow_null=True, required=False
-    )
+    replay_of = identifier_field(allow_null=True, required=False, help_text="A stored run's id.")
 
 
 class TierInputSerializer(InputSerializer):

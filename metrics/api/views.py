@@ -74,6 +74,8 @@ class RunViewSet(
         serializer = s.RunCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         run_fields, tiers, phases = flatten_nested_tiers(serializer.validated_data)
+        if run_fields.get("replay_of"):
+            run_fields["replay_of"] = selectors.run_named(run_fields["replay_of"], "replay_of")
         run = services.run_create(run_fields=run_fields, tiers=tiers, phases=phases)
         run = selectors.run_detail_get(run.pk)
         return Response(s.RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)

@@ -335,8 +335,14 @@ def test_ingestion_unknown_phase_rejects_whole_batch(authed_client, phase6_on):
     response = authed_client.post(
         metrics_url(phase.run_id), [ledger_row("p0"), ledger_row("ghost")], format="json"
     )
-    assert response.status_code == 400
-    assert response.json() == {"phase_id": [f"Row 1: run '{phase.run_id}' has no phase 'ghost'."]}
+    # A phase the body names that the run does not have: not found, naming the row.
+    message = f"Row 1: run '{phase.run_id}' has no phase 'ghost'."
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": message,
+        "code": "not_found",
+        "fields": {"phase_id": [message]},
+    }
     assert not PhaseMetrics.objects.exists()
 
 
@@ -415,6 +421,16 @@ def test_events_batch_and_list(authed_client):
     assert [e["message"] for e in listed["results"]] == ["Hunk #2 FAILED at 88"]
 
 
+def test_a_replay_of_a_run_that_does_not_exist_is_404(authed_client):
+    response = authed_client.post(RUNS_URL, {"id": "clone-1", "replay_of": "ghost"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["fields"] == {"replay_of": ["Run 'ghost' not found."]}
+    assert not Run.objects.filter(pk="clone-1").exists()
+    original = RunFactory(id="original-1")
+    created = authed_client.post(RUNS_URL, {"id": "clone-2", "replay_of": original.id})
+    assert created.status_code == 201 and created.json()["replay_of"] == original.id
+
+
 def test_events_unknown_phase_rejects_batch(authed_client):
     run = RunFactory()
     response = authed_client.post(
@@ -422,8 +438,8 @@ def test_events_unknown_phase_rejects_batch(authed_client):
         [{"event_type": "CI_FAILED"}, {"event_type": "CI_FAILED", "phase_id": "ghost"}],
         format="json",
     )
-    assert response.status_code == 400
-    assert "Item 1" in response.json()["phase_id"][0]
+    assert response.status_code == 404
+    assert "Item 1" in response.json()["fields"]["phase_id"][0]
     assert not DashboardEvent.objects.exists()
 
 

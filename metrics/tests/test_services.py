@@ -171,7 +171,7 @@ def test_ingest_counts_created_updated_unchanged():
 
 def test_ingest_rejects_unknown_phase_and_writes_nothing():
     phase = PhaseFactory(phase_id="p0")
-    with pytest.raises(ValidationError, match=r"Row 1: run .* has no phase 'nope'"):
+    with pytest.raises(services.UnknownPhase, match=r"Row 1: run .* has no phase 'nope'"):
         services.phase_metrics_ingest(run=phase.run, rows=[ledger_row("p0"), ledger_row("nope")])
     assert not PhaseMetrics.objects.exists()
 
@@ -180,7 +180,7 @@ def test_ingest_rejects_phase_of_another_run():
     other = PhaseFactory(phase_id="elsewhere")
     run = RunFactory()
     TierFactory(run=run)
-    with pytest.raises(ValidationError, match="elsewhere"):
+    with pytest.raises(services.UnknownPhase, match="elsewhere"):
         services.phase_metrics_ingest(run=run, rows=[ledger_row("elsewhere")])
     assert not PhaseMetrics.objects.filter(phase=other).exists()
 
@@ -208,7 +208,7 @@ def test_events_record_links_phases():
 
 def test_events_record_rejects_unknown_phase():
     run = RunFactory()
-    with pytest.raises(ValidationError, match="Item 0"):
+    with pytest.raises(services.UnknownPhase, match="Item 0"):
         services.events_record(run=run, events=[{"event_type": "CI_FAILED", "phase_id": "x"}])
     assert not DashboardEvent.objects.exists()
 
