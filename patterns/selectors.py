@@ -88,10 +88,14 @@ def known_patterns() -> list[KnownPattern]:
     ):
         merged.setdefault(target_pk, []).append(regex)
     return [
-        KnownPattern(pattern_id=pid, regex=combine_regexes([regex, *merged.get(pk, [])]))
-        for pk, pid, regex in Pattern.objects.filter(merged_into__isnull=True)
+        KnownPattern(
+            pattern_id=pid,
+            regex=combine_regexes([regex, *merged.get(pk, [])]),
+            samples=tuple(sample for sample in samples or () if isinstance(sample, str)),
+        )
+        for pk, pid, regex, samples in Pattern.objects.filter(merged_into__isnull=True)
         .order_by("created_at", "id")
-        .values_list("pk", "pattern_id", "regex")
+        .values_list("pk", "pattern_id", "regex", "samples")
     ]
 
 

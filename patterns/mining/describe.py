@@ -168,6 +168,25 @@ def _token_regex(token: str) -> str:
     return regex
 
 
+def _members_regex(
+    members: Sequence[int],
+    messages: Sequence[FailureMessage],
+    head_templates: Counter,
+    tokens_of: Mapping[int, MessageTokens],
+) -> str:
+    """A regex from the members' templates that finds every member."""
+    alternatives = sorted({template_regex(t) for t in head_templates})
+    # A member the template regexes miss (masking that merged raw tokens oddly)
+    # is found by its own escaped headline.
+    compiled = [re.compile(a) for a in alternatives]
+    for i in members:
+        if not any(c.search(messages[i].text) for c in compiled):
+            literal = re.escape(tokens_of[i].headline)
+            alternatives.append(literal)
+            compiled.append(re.compile(literal))
+    return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+
 def combine_regexes(regexes: Sequence[str]) -> str:
     """One regex finding what any of `regexes` finds (a pattern and those merged into
     it). A leading `(?m)` becomes a scoped `(?m:…)`: global flags must come first."""
@@ -204,22 +223,21 @@ def build_pattern(
     tokens_of: Mapping[int, MessageTokens],
     stored_regex: str | None,
 ) -> MinedPattern:
-    """The pattern of `members` (indexes into `messages`). A stored pattern keeps its
-    stored regex; a new one gets a regex from the templates of its members' reasons."""
+    """The pattern of `members` (indexes into `messages`). A new pattern gets a regex
+    from the templates of its members' reasons; a stored one keeps its stored regex,
+    widened by those templates only where it misses a member it gathered."""
     head_templates = Counter(templates[i][: tokens_of[i].reason_length] for i in members)
     template = head_templates.most_common(1)[0][0]
-    regex = stored_regex
-    if regex is None:
-        alternatives = sorted({template_regex(t) for t in head_templates})
-        # A member the template regexes miss (masking that merged raw tokens oddly)
-        # is found by its own escaped headline.
-        compiled = [re.compile(a) for a in alternatives]
-        for i in members:
-            if not any(c.search(messages[i].text) for c in compiled):
-                literal = re.escape(tokens_of[i].headline)
-                alternatives.append(literal)
-                compiled.append(re.compile(literal))
-        regex = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+    if stored_regex is None:
+        regex = _members_regex(members, messages, head_templates, tokens_of)
+    else:
+        stored = re.compile(stored_regex)
+        missed = [i for i in members if not stored.search(messages[i].text)]
+        regex = stored_regex
+        if missed:
+            missed_templates = Counter(templates[i][: tokens_of[i].reason_length] for i in missed)
+            widening = _members_regex(missed, messages, missed_templates, tokens_of)
+            regex = combine_regexes([stored_regex, widening])
     samples: list[str] = []
     for i in members:
         whole = messages[i].text

@@ -61,6 +61,25 @@ _FILE_NAME = re.compile(r"(?<![\w.$~\\/<>-])[\w$~-]+" + _FILE_TYPE)
 # Quoted values are masked, except identifiers: `name 'files' is not defined` and
 # `name 'models' is not defined` are different bugs.
 _QUOTED = re.compile(r"'(?![A-Za-z_][\w.]*')[^'\s]{1,200}'|\"(?![A-Za-z_][\w.]*\")[^\"\s]{1,200}\"")
+# A value in a slot that names a thing — a module, table, column, attribute, keyword
+# argument, file, model, host or provider — is variable however few messages carry
+# it: `No module named 'yaml'` and `No module named 'tiktoken'` are one failure.
+# Quoted, after any slot word; bare, after the words that always name (`table
+# runs`, `column named x`, `provider anthropic`), unless an ordinary word follows.
+_SLOT_WORDS = (
+    r"module|attribute|argument|parameter|key|field|column|table|model|host|provider"
+    r"|package|named|file|index|database"
+)
+_QUOTED_SLOT = re.compile(rf"\b((?:{_SLOT_WORDS})s?:? )(['\"])[^'\"\s]{{1,200}}\2")
+_NOT_A_VALUE = (
+    r"(?:has|have|is|was|are|does|did|not|no|already|exists?|with|for|of|the|a|an|and|or"
+    r"|to|in|on|at|by|from|named|as|via|mode|changes?|write|read|gate|due|credits?)\b"
+)
+_BARE_SLOT = re.compile(
+    rf"\b((?:table|column|named|provider|model):? )(?!{_NOT_A_VALUE})[A-Za-z_][\w.-]*"
+)
+_SLOT_WORD_LIST = tuple(_SLOT_WORDS.split("|"))
+_BARE_SLOT_WORDS = ("table", "column", "named", "provider", "model")
 # After the digit rule: a unit belongs to its value (`<*> KB`, `<*> ms`), and a
 # weekday or month name before a masked day is part of a date. Both patterns
 # start with literals, which the regex engine scans for quickly.
@@ -93,6 +112,11 @@ def tokenize(text: str) -> tuple[str, ...]:
         text = _PATH.sub(WILDCARD, text)
     if _HAS_FILE_TYPE.search(text):
         text = _FILE_NAME.sub(WILDCARD, text)
+    # (Substring tests first: the slot regexes scan every position.)
+    if ("'" in text or '"' in text) and any(word in text for word in _SLOT_WORD_LIST):
+        text = _QUOTED_SLOT.sub(rf"\g<1>{WILDCARD}", text)
+    if any(word in text for word in _BARE_SLOT_WORDS):
+        text = _BARE_SLOT.sub(rf"\g<1>{WILDCARD}", text)
     if "'" in text or '"' in text:
         text = _QUOTED.sub(WILDCARD, text)
     if "@@ -" in text:

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 from patterns.mining.describe import build_pattern, pattern_id_for, sharpen
 from patterns.mining.group import group_key, templates_for
-from patterns.mining.mask import tokenize
-from patterns.mining.reasons import failure_reason, reasons_for
+from patterns.mining.reasons import failure_reason, reasons_for, unwrapped_reasons
 from patterns.mining.records import (
     FailureMessage,
     KnownPattern,
@@ -28,7 +27,7 @@ def message_tokens(texts: Sequence[str]) -> list[MessageTokens]:
     # masked and described once. The corpus stage still sees every message, for its
     # counts, and gives equal token lists equal reasons.
     parts = {text: failure_parts(text) for text in dict.fromkeys(texts)}
-    masked = [tokenize(failure_reason(headline)) for headline, _ in parts.values()]
+    masked = unwrapped_reasons([failure_reason(headline) for headline, _ in parts.values()])
     by_masked = dict(zip(parts, masked, strict=True))
     reasons = reasons_for([by_masked[text] for text in texts])
     described: dict[str, MessageTokens] = {}
@@ -72,17 +71,25 @@ def mine(messages: Sequence[FailureMessage], known: Sequence[KnownPattern] = ())
             assignments[index] = found
 
     present = [index for index, message in enumerate(messages) if message.text.strip()]
-    tokens_of: dict[int, MessageTokens] = dict(
-        zip(present, message_tokens([messages[index].text for index in present]), strict=True)
-    )
-    fresh_templates = templates_for([tokens_of[index].tokens for index in fresh])
+    # Known patterns' samples are mined with the messages (never assigned): the
+    # pattern they mine to now is the known pattern's.
+    samples = [(pattern.pattern_id, text) for pattern in known for text in pattern.samples]
+    mined = message_tokens([messages[index].text for index in present] + [t for _, t in samples])
+    tokens_of: dict[int, MessageTokens] = dict(zip(present, mined, strict=False))
+    sample_tokens = [message.tokens for message in mined[len(present) :]]
+    all_templates = templates_for([tokens_of[index].tokens for index in fresh] + sample_tokens)
+    fresh_templates = all_templates[: len(fresh)]
+    known_by_key: dict[str, str] = {}
+    for (pattern_id, _), template in zip(samples, all_templates[len(fresh) :], strict=True):
+        known_by_key.setdefault(group_key(template), pattern_id)  # oldest pattern first
     templates: dict[int, Template] = dict(zip(fresh, fresh_templates, strict=True))
     known_ids = {pattern.pattern_id for pattern in known}
     fresh_ids: dict[Template, str] = {}
     for index, template in zip(fresh, fresh_templates, strict=True):
         pattern_id = fresh_ids.get(template)
         if pattern_id is None:
-            pattern_id = fresh_ids[template] = pattern_id_for(group_key(template))
+            key = group_key(template)
+            pattern_id = fresh_ids[template] = known_by_key.get(key) or pattern_id_for(key)
         assignments[index] = pattern_id
     # Templates of known patterns are recomputed from their members: they may widen.
     members: dict[str, list[int]] = defaultdict(list)

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from patterns.mining.group import group_key, has_letter
-from patterns.mining.mask import WILDCARD
+from patterns.mining.logline import strip_log_record
+from patterns.mining.mask import WILDCARD, tokenize
 from patterns.mining.records import Tokens
 
 # --- reasons ------------------------------------------------------------------
@@ -35,8 +36,11 @@ _EXCEPTION_CLASS = re.compile(
 )
 # A pytest session summary says how many tests failed; the other counts (passed,
 # skipped, warnings, which vary by run) are not the failure.
+# (Counts and the duration may be masked already: `<*> failed, … in <*>`.)
+_COUNT = r"(?:\d+|<\*>)"
 _PYTEST_SUMMARY = re.compile(
-    r"(?P<failed>\d+ (?:failed|errors?),?)(?: \d+ \w+,?)* in \d+(?:\.\d+)?s\b"
+    rf"(?P<failed>{_COUNT} (?:failed|errors?),?)(?: {_COUNT} \w+,?)* in "
+    r"(?:\d+(?:\.\d+)?s\b|<\*>)"
 )
 # A reason needs this many words, not all of them labels of values.
 REASON_MIN_WORDS = 2
@@ -46,28 +50,47 @@ REASON_MIN_WORDS = 2
 # least TAIL_MIN_WORDS words.
 TAIL_MIN_MESSAGES = 3
 TAIL_MIN_WORDS = 3
+PROSE_MIN_WORDS = 10
 MAX_CLAUSES = 8
 
 
 def failure_reason(headline: str) -> str:
-    """The headline without its reporter's decorations (per message, no corpus)."""
-    # Cheap first-character and substring tests skip the scans for most messages.
+    """The headline without its reporter's decorations (per message, no corpus):
+    the log record's prefix, tags and markers, a pytest node id, a `file:line:`
+    and exception classes, in any order and however many."""
     text = headline
-    if text[:1] and not text[0].isalnum() and (tags := _LEADING_TAGS.match(text)):
-        text = text[tags.end() :] or text
-    if text.startswith("FAILED ") and (node := _PYTEST_NODE.match(text)):
-        text = text[node.end() :] or text
-    if ": " in text:
-        if (where := _FILE_LINE.match(text)) and text[where.end() :]:
-            text = text[where.end() :]
-        while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end() :].strip():
-            text = text[exception.end() :]
-    if text[:1].isdigit() and (summary := _PYTEST_SUMMARY.match(text)):
+    for _ in range(MAX_DECORATION_ROUNDS):
+        stripped = _without_decorations(text)
+        if stripped == text:
+            break
+        text = stripped
+    if (text[:1].isdigit() or text.startswith(WILDCARD)) and (
+        summary := _PYTEST_SUMMARY.match(text)
+    ):
         text = summary.group("failed")
     if text.startswith("assert "):
         # What a failing assert compared is test data, not the failure.
         text = f"assert {WILDCARD}"
     return _without_cut_off_aside(text)
+
+
+# Decorations nest (`❌ ERROR [CI] ERROR: X`); each round takes one layer of each.
+MAX_DECORATION_ROUNDS = 4
+
+
+def _without_decorations(text: str) -> str:
+    # Cheap first-character and substring tests skip the scans for most messages.
+    text = strip_log_record(text)
+    if text[:1] and not text[0].isalnum() and (tags := _LEADING_TAGS.match(text)):
+        text = text[tags.end() :] or text
+    if text.startswith("FAILED ") and (node := _PYTEST_NODE.match(text)):
+        text = text[node.end() :] or text
+    if ": " in text or text[:1] == "(":
+        if (where := _FILE_LINE.match(text)) and text[where.end() :]:
+            text = text[where.end() :]
+        while (exception := _EXCEPTION_CLASS.match(text)) and text[exception.end() :].strip():
+            text = text[exception.end() :]
+    return text
 
 
 def _without_cut_off_aside(text: str) -> str:
@@ -87,6 +110,87 @@ def _without_cut_off_aside(text: str) -> str:
     if aside is None or len(text[:aside].split()) < REASON_MIN_WORDS:
         return text
     return text[:aside].rstrip()
+
+
+def unwrapped_reasons(reasons: Sequence[str]) -> list[Tokens]:
+    """Per reason (a `failure_reason`), its tokens without the heads it was reported
+    under, where what follows them is another reason of the corpus in full (`Builder
+    failed: <reason>`, `Retry 2/5 also failed: Execution failed: <reason>`): a reason
+    seen bare and under any wrapper is one reason, even when each wrapper occurs
+    once. What follows a head loses its own decorations first (`Builder failed:
+    [ModelRouter] …`, `Execution failed: sqlite3.OperationalError: …`)."""
+    masked = {reason: tokenize(reason) for reason in dict.fromkeys(reasons)}
+    whole = {group_key(tokens) for tokens in masked.values()}
+    unwrapped = dict(masked)
+    for reason, tokens in masked.items():
+        if ": " not in reason:
+            continue
+        starts = _raw_clause_starts(reason)
+        # Masking keeps whitespace tokens as they are (nearly always): an undecorated
+        # clause's tokens are then the last of the reason's own, and its key the last
+        # of the reason's words, no need to mask again.
+        aligned = bool(starts) and len(tokens) == len(reason.split())
+        words = group_key(tokens).split(" ") if aligned else []
+        lettered_from = _lettered_from(tokens) if aligned else []
+        for start in starts:
+            raw = reason[start:]
+            if aligned and not _may_be_decorated(raw):
+                first = len(tokens) - len(raw.split())
+                remaining = lettered_from[first]
+                key = " ".join(words[len(words) - remaining :]) if remaining else WILDCARD
+                suffix = None
+            else:
+                suffix = tokenize(failure_reason(raw))
+                key = group_key(suffix) if suffix else WILDCARD
+            if key in whole and key != WILDCARD:
+                unwrapped[reason] = suffix if suffix is not None else tokens[first:]
+                break
+    return [unwrapped[reason] for reason in reasons]
+
+
+def _lettered_from(tokens: Tokens) -> list[int]:
+    """Per token position, how many tokens from there on hold a letter (the words
+    `group_key` keeps of that suffix: the last so many of the whole's)."""
+    counts = [0] * (len(tokens) + 1)
+    for index in range(len(tokens) - 1, -1, -1):
+        counts[index] = counts[index + 1] + has_letter(tokens[index])
+    return counts
+
+
+# What may begin a decoration `failure_reason` takes off (a cheap test before one).
+_MAY_BE_DECORATED = re.compile(
+    r"[^\w\s]|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d+ (?:failed|errors?)\b"
+    r"|(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE)\b"
+    r"|(?:FAILED|E|assert) |(?:level|lvl|severity)="
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) |[^\s:]+:(?:\s|\d)|[\w.]+ - "
+)
+
+
+def _may_be_decorated(text: str) -> bool:
+    """A cheap test: `text` could begin with a decoration (`[tag]`, `❌`, a time,
+    `HTTPError:`, `ERROR`, syslog's month), so it is worth a `failure_reason` pass."""
+    return bool(_MAY_BE_DECORATED.match(text))
+
+
+_CLAUSE_END = re.compile(r": (?=\S)")
+
+
+def _raw_clause_starts(text: str) -> list[int]:
+    """Where clauses after the first begin in raw text: after `: ` outside brackets
+    (the first MAX_CLAUSES)."""
+    starts: list[int] = []
+    if ": " not in text:
+        return starts
+    depth, position = 0, 0
+    for match in _CLAUSE_END.finditer(text):
+        segment = text[position : match.start()]
+        depth = max(0, depth + sum(map(segment.count, "([{")) - sum(map(segment.count, ")]}")))
+        position = match.start()
+        if depth == 0:
+            starts.append(match.end())
+            if len(starts) == MAX_CLAUSES:
+                break
+    return starts
 
 
 def _clause_starts(tokens: tuple[str, ...]) -> list[int]:
@@ -201,11 +305,14 @@ def _cut_free_text_tails(
     """
     tails: dict[str, Counter] = defaultdict(Counter)
     tail_lengths: dict[str, set[int]] = defaultdict(set)
+    shortest_tail: dict[str, int] = {}  # in plain words
     for tokens, clause_starts in starts.items():
         for start in clause_starts:
             prefix = group_key(tokens[:start])
             tails[prefix][group_key(tokens[start:])] += weight[tokens]
             tail_lengths[prefix].add(len(tokens) - start)
+            words = _plain_words(tokens[start:])
+            shortest_tail[prefix] = min(words, shortest_tail.get(prefix, words))
     totals = {prefix: sum(continuations.values()) for prefix, continuations in tails.items()}
     cut: dict[Tokens, _Kept] = {}
     for tokens, clause_starts in starts.items():
@@ -215,10 +322,17 @@ def _cut_free_text_tails(
             prefix = group_key(tokens[:start])
             continuations = tails[prefix]
             count = totals[prefix]
+            # Tails that are all sentences are prose however often each repeats (one
+            # failure logged several ways repeats its prose as often).
+            needed = (
+                TAIL_MIN_MESSAGES
+                if shortest_tail[prefix] >= PROSE_MIN_WORDS
+                else max(TAIL_MIN_MESSAGES, math.sqrt(count))
+            )
             if (
                 prefix not in wrappers
                 and count >= TAIL_MIN_MESSAGES
-                and len(continuations) >= max(TAIL_MIN_MESSAGES, math.sqrt(count))
+                and len(continuations) >= needed
                 and len(tail_lengths[prefix]) >= TAIL_MIN_MESSAGES
                 and _says_something(tokens[:start])
                 and _plain_words(tokens[start:]) >= TAIL_MIN_WORDS

@@ -22,10 +22,13 @@ class FailureMessage:
 
 @dataclass(frozen=True)
 class KnownPattern:
-    """A pattern stored earlier: messages its regex finds keep its id."""
+    """A pattern stored earlier: messages its regex finds keep its id, and so do
+    messages that mine to the pattern its samples mine to now (when mining learns
+    to reduce a template further, the stored pattern gathers what it now covers)."""
 
     pattern_id: str
     regex: str
+    samples: tuple[str, ...] = ()
 
 
 @dataclass

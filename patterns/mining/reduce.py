@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from patterns.mining.logline import strip_log_record
+
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in (?P<function>\S+)')
 _EXCEPTION_LINE = re.compile(
     r"^(?:E\s+)?(?P<exc>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*)$"
@@ -34,7 +36,8 @@ def failure_parts(message: str) -> tuple[str, list[str]]:
 def _failure_parts(message: str) -> tuple[str, list[str]]:
     if "\n" not in message:
         return message.strip(), []
-    lines = [line.rstrip() for line in message.replace("\r\n", "\n").split("\n")]
+    # Each line may carry its log record's prefix (a logged traceback's lines).
+    lines = [strip_log_record(line.rstrip()) for line in message.replace("\r\n", "\n").split("\n")]
     lines = [line for line in lines if line.strip()]
     if len(lines) <= 1:
         return (lines[0].strip() if lines else ""), []

@@ -43,7 +43,8 @@ def test_loghub_quality_with_one_configuration(tmp_path, capsys):
     assert f"FGA 0.70 reached after {reviewed['answers_to_reach_target']} answers" in table
     # Answers given on some messages also group new messages worded the same way.
     held_out = figures["autopack_errors_held_out"]
-    assert held_out["FGA_with_answers"] > held_out["FGA_alone"] + 0.03
+    # (By less than before: mining alone now groups what logging used to split.)
+    assert held_out["FGA_with_answers"] > held_out["FGA_alone"] + 0.02
     assert "answers carried to unreviewed messages" in table
 
 

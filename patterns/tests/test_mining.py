@@ -176,9 +176,14 @@ def test_cluster_is_deterministic_and_order_preserving():
     [
         ("[Builder] [phase-3] churn_limit_exceeded: 39.3%", "churn_limit_exceeded: 39.3%"),
         ("❌ Quality gate blocked: BLOCKED", "Quality gate blocked: BLOCKED"),
+        # Decorations nest in any order and number: an errno tag after the class too.
         (
             "FAILED tests/test_x.py::test_y - FileNotFoundError: [Errno 2] No such file",
-            "[Errno 2] No such file",
+            "No such file",
+        ),
+        (
+            "2026-02-03 10:41:07,118 ERROR autopack.llm: ❌ [CI] ERROR: HTTPError: boom now",
+            "boom now",
         ),
         (
             r"C:\Python\Lib\site-packages\sqlalchemy\engine\default.py:951: "

@@ -106,6 +106,28 @@ def test_a_stored_pattern_keeps_its_id_when_its_template_widens():
     assert fresh.patterns[0].pattern_id == stored.pattern_id  # same words, same id
 
 
+def test_a_stored_pattern_gathers_what_its_template_now_reduces_to():
+    """Stored before mining knew a slot (its id is its template's then, its regex the
+    literal module name); messages of the reduced template join it, not a new id."""
+    stored = KnownPattern(
+        pattern_id="no_module_named_yaml",
+        regex=r"No\ module\ named\ 'yaml'",
+        samples=("ERROR:autopack.llm:ModuleNotFoundError: No module named 'yaml'",),
+    )
+    later = [
+        "E   ModuleNotFoundError: No module named 'tiktoken'",
+        "[CI] could not run pytest: ModuleNotFoundError: No module named 'qdrant_client'",
+        "No module named 'yaml'",
+        "Builder produced an empty patch",
+    ]
+    result = mine(_messages(later), [stored])
+    assert result.assignments[:3] == [stored.pattern_id] * 3
+    assert result.assignments[3] != stored.pattern_id
+    gathered = next(p for p in result.patterns if p.pattern_id == stored.pattern_id)
+    assert gathered.count == 3
+    assert all(re.search(gathered.regex, text) for text in later[:3])
+
+
 def test_blank_messages_get_no_pattern():
     result = mine(_messages(["", "   ", HUNKS[0]]))
     assert result.assignments[:2] == [None, None] and result.assignments[2] is not None
