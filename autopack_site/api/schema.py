@@ -170,7 +170,8 @@ class AutoSchema(openapi.AutoSchema):
         if operation.get("security") != [{}]:
             statuses |= {401, 403}
         if "requestBody" in operation:
-            statuses |= {400, 413, 415}
+            # 404: a body may name what does not exist (a phase, a run, a pattern).
+            statuses |= {400, 404, 413, 415}
         if any(parameter["in"] == "query" for parameter in parameters):
             statuses |= {400, 414}
         if any(parameter["in"] == "path" for parameter in parameters):

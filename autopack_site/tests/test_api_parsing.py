@@ -117,7 +117,7 @@ def test_every_operation_documents_the_errors_it_can_answer(published_schema):
         documented = set(operation["responses"])
         expected = {"401", "403", "503"}
         if "requestBody" in operation:
-            expected |= {"400", "413", "415"}
+            expected |= {"400", "404", "413", "415"}
         if any(p["in"] == "path" for p in operation.get("parameters", [])):
             expected.add("404")
         if method != "GET":

@@ -162,7 +162,9 @@ _MAY_BE_DECORATED = re.compile(
     r"[^\w\s]|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d+ (?:failed|errors?)\b"
     r"|(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE)\b"
     r"|(?:FAILED|E|assert) |(?:level|lvl|severity)="
-    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) |[^\s:]+:(?:\s|\d)|[\w.]+ - "
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"|[\w.]*(?:Error|Exception|Timeout|Exit)\w*: |\S+\.\w{1,5}:\d+: |[a-z_][\w]*\.[\w.]+: "
+    r"|[\w.]+ - (?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL) - "
 )
 
 
