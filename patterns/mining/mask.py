@@ -78,8 +78,7 @@ _NOT_A_VALUE = (
 _BARE_SLOT = re.compile(
     rf"\b((?:table|column|named|provider|model):? )(?!{_NOT_A_VALUE})[A-Za-z_][\w.-]*"
 )
-_SLOT_WORD_LIST = tuple(_SLOT_WORDS.split("|"))
-_BARE_SLOT_WORDS = ("table", "column", "named", "provider", "model")
+_MENTIONS_SLOT = re.compile(_SLOT_WORDS)
 # After the digit rule: a unit belongs to its value (`<*> KB`, `<*> ms`), and a
 # weekday or month name before a masked day is part of a date. Both patterns
 # start with literals, which the regex engine scans for quickly.
@@ -113,9 +112,15 @@ def tokenize(text: str) -> tuple[str, ...]:
     if _HAS_FILE_TYPE.search(text):
         text = _FILE_NAME.sub(WILDCARD, text)
     # (Substring tests first: the slot regexes scan every position.)
-    if ("'" in text or '"' in text) and any(word in text for word in _SLOT_WORD_LIST):
+    if ("'" in text or '"' in text) and _MENTIONS_SLOT.search(text):
         text = _QUOTED_SLOT.sub(rf"\g<1>{WILDCARD}", text)
-    if any(word in text for word in _BARE_SLOT_WORDS):
+    if (
+        "table" in text
+        or "column" in text
+        or "named" in text
+        or "provider" in text
+        or "model" in text
+    ):
         text = _BARE_SLOT.sub(rf"\g<1>{WILDCARD}", text)
     if "'" in text or '"' in text:
         text = _QUOTED.sub(WILDCARD, text)

@@ -120,41 +120,25 @@ def unwrapped_reasons(reasons: Sequence[str]) -> list[Tokens]:
     once. What follows a head loses its own decorations first (`Builder failed:
     [ModelRouter] …`, `Execution failed: sqlite3.OperationalError: …`)."""
     masked = {reason: tokenize(reason) for reason in dict.fromkeys(reasons)}
-    whole = {group_key(tokens) for tokens in masked.values()}
+    whole = set(masked.values())  # token lists compared as they are: cheap, and exact
     unwrapped = dict(masked)
     for reason, tokens in masked.items():
         if ": " not in reason:
             continue
         starts = _raw_clause_starts(reason)
         # Masking keeps whitespace tokens as they are (nearly always): an undecorated
-        # clause's tokens are then the last of the reason's own, and its key the last
-        # of the reason's words, no need to mask again.
+        # clause's tokens are then the last of the reason's own, no need to mask again.
         aligned = bool(starts) and len(tokens) == len(reason.split())
-        words = group_key(tokens).split(" ") if aligned else []
-        lettered_from = _lettered_from(tokens) if aligned else []
         for start in starts:
             raw = reason[start:]
             if aligned and not _may_be_decorated(raw):
-                first = len(tokens) - len(raw.split())
-                remaining = lettered_from[first]
-                key = " ".join(words[len(words) - remaining :]) if remaining else WILDCARD
-                suffix = None
+                suffix = tokens[len(tokens) - len(raw.split()) :]
             else:
                 suffix = tokenize(failure_reason(raw))
-                key = group_key(suffix) if suffix else WILDCARD
-            if key in whole and key != WILDCARD:
-                unwrapped[reason] = suffix if suffix is not None else tokens[first:]
+            if suffix in whole and any(map(has_letter, suffix)):
+                unwrapped[reason] = suffix
                 break
     return [unwrapped[reason] for reason in reasons]
-
-
-def _lettered_from(tokens: Tokens) -> list[int]:
-    """Per token position, how many tokens from there on hold a letter (the words
-    `group_key` keeps of that suffix: the last so many of the whole's)."""
-    counts = [0] * (len(tokens) + 1)
-    for index in range(len(tokens) - 1, -1, -1):
-        counts[index] = counts[index + 1] + has_letter(tokens[index])
-    return counts
 
 
 # What may begin a decoration `failure_reason` takes off (a cheap test before one).
@@ -183,6 +167,8 @@ def _raw_clause_starts(text: str) -> list[int]:
     starts: list[int] = []
     if ": " not in text:
         return starts
+    if "(" not in text and "[" not in text and "{" not in text:
+        return [match.end() for match in _CLAUSE_END.finditer(text)][:MAX_CLAUSES]
     depth, position = 0, 0
     for match in _CLAUSE_END.finditer(text):
         segment = text[position : match.start()]
