@@ -59,7 +59,7 @@ def failure_reason(headline: str) -> str:
     the log record's prefix, tags and markers, a pytest node id, a `file:line:`
     and exception classes, in any order and however many."""
     text = headline
-    for _ in range(MAX_DECORATION_ROUNDS):
+    for _ in range(MAX_DECORATION_ROUNDS if _may_be_decorated(text) else 0):
         stripped = _without_decorations(text)
         if stripped == text:
             break
@@ -141,9 +141,11 @@ def unwrapped_reasons(reasons: Sequence[str]) -> list[Tokens]:
     return [unwrapped[reason] for reason in reasons]
 
 
-# What may begin a decoration `failure_reason` takes off (a cheap test before one).
+# What may begin a decoration `failure_reason` takes off: a cheap test before the
+# rounds (a property test holds it to `_without_decorations`).
 _MAY_BE_DECORATED = re.compile(
-    r"[^\w\s]|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d+ (?:failed|errors?)\b"
+    r"[^\w\s]|\d{4}[-/]\d{2}[-/]\d{2}|\d{1,2}:\d{2}|\d+ (?:failed|errors?)\b"
+    r"|(?:Trace|Debug|Info|Notice|Warn|Warning|Err|Critical|Crit|Fatal|Severe|Alert|Emerg):"
     r"|(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE)\b"
     r"|(?:FAILED|E|assert) |(?:level|lvl|severity)="
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "

@@ -144,3 +144,41 @@ def test_log_record_prefixes_come_off():
         "config.yaml: bad",
     ):
         assert strip_log_record(line) == line
+
+
+DECORATIONS = [
+    "2026-02-03 10:41:07,118 ",
+    "2026/02/03 10:41:07 ",
+    "10:41:07 ",
+    "[2026-02-03T10:41:07Z] ",
+    "Feb  3 10:41:07 host prog[12]: ",
+    "ERROR ",
+    "Warning: ",
+    "level=error ",
+    "- ERROR - ",
+    "ERROR:root:",
+    "autopack.llm: ",
+    "[autopack.llm] ",
+    "E   ",
+    "FAILED tests/a.py::t - ",
+    "src/a.py:12: ",
+    "HTTPError: ",
+    "(sqlite3.OperationalError) ",
+    "[CI] ",
+    "❌ ",
+    "!! ",
+    "3 failed, 2 passed in 1.5s ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    decorations=st.lists(st.sampled_from(DECORATIONS), min_size=1, max_size=3),
+    message=failures(),
+)
+def test_the_cheap_decoration_test_never_misses_a_decoration(decorations, message):
+    from patterns.mining.reasons import _may_be_decorated, _without_decorations
+
+    text = "".join(decorations) + message
+    if _without_decorations(text) != text:
+        assert _may_be_decorated(text), text
