@@ -37,6 +37,11 @@ class RunAlreadyExists(ConflictError):
     pass
 
 
+class RunTokenCapReached(ConflictError):
+    """A write would take a run past MAX_RUN_TOKENS in a category: the run is full,
+    whatever the request's own values (each within bounds)."""
+
+
 class UnknownPhase(NotFoundError):
     """A ledger row or event names a phase its run does not have."""
 
@@ -220,7 +225,8 @@ def run_token_budget_check(run_id: str, *, field: str | None = None) -> None:
     """Refuse (roll back) a write that took a run past MAX_RUN_TOKENS in a category.
 
     Called under the run lock, after the write, so the figures are the run's own.
-    Errors are keyed by category, or by `field` when the caller's input was one.
+    A 409 (the run's state refuses it), keyed by category, or by `field` when the
+    caller's input was one.
     """
     totals = selectors.run_token_totals(run_id)
     over = {
@@ -232,7 +238,7 @@ def run_token_budget_check(run_id: str, *, field: str | None = None) -> None:
         if total > MAX_RUN_TOKENS
     }
     if over:
-        raise ValidationError(over)
+        raise RunTokenCapReached(" ".join(over.values()), fields={k: [v] for k, v in over.items()})
 
 
 @transaction.atomic

@@ -304,11 +304,12 @@ def test_ingestion_holds_each_run_under_its_token_cap(authed_client, phase6_on):
     ]
     assert authed_client.post(url, at_the_cap, format="json").status_code == 201
 
+    # The request is within bounds; the run's state refuses it: a conflict.
     past_it = authed_client.post(url, [ledger_row(attempt=10, base_tokens=1)], format="json")
-    assert past_it.status_code == 400
-    assert "at most 1000000000000000" in past_it.json()["base_tokens"][0]
+    assert past_it.status_code == 409
+    assert "at most 1000000000000000" in past_it.json()["fields"]["base_tokens"][0]
     raised = [*at_the_cap[:-1], {**at_the_cap[-1], "base_tokens": 10**14 + 1}]
-    assert authed_client.post(url, raised, format="json").status_code == 400
+    assert authed_client.post(url, raised, format="json").status_code == 409
     assert sorted(PhaseMetrics.objects.values_list("attempt", "base_tokens")) == [
         (n, 10**14) for n in range(1, 10)
     ]
@@ -323,8 +324,8 @@ def test_executor_tokens_used_is_held_under_the_run_cap(authed_client):
     PhaseMetricsFactory(phase=phase, attempt=2, base_tokens=10**15, retrieval_tokens=0)
     body = {"state": "EXECUTING", "tokens_used": 1}
     response = authed_client.post(route, body, format="json")
-    assert response.status_code == 400
-    assert "base_tokens" in response.json()["tokens_used"][0]
+    assert response.status_code == 409
+    assert "base_tokens" in response.json()["fields"]["tokens_used"][0]
     assert not PhaseMetrics.objects.filter(attempt=1).exists()
     phase.refresh_from_db()
     assert phase.state == Phase.State.QUEUED  # the whole update was refused
