@@ -16,6 +16,11 @@ class DomainError(Exception):
         self.fields = fields
 
     @classmethod
+    def on_field(cls, field: str, message: str) -> "DomainError":
+        """A refusal about one input: `message` is the detail and the field's error."""
+        return cls(message, fields={field: [message]})
+
+    @classmethod
     def from_validation_error(cls, error: ValidationError) -> "DomainError":
         """The same refusal, keyed by field as a service raised it."""
         fields = error.message_dict if hasattr(error, "error_dict") else None

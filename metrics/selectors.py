@@ -47,8 +47,7 @@ def run_named(run_id: str, field: str) -> Run:
     """The run a request body names in `field`, or a 404 naming the field."""
     run = Run.objects.filter(pk=run_id).first()
     if run is None:
-        message = f"Run {run_id!r} not found."
-        raise NotFoundError(message, fields={field: [message]})
+        raise NotFoundError.on_field(field, f"Run {run_id!r} not found.")
     return run
 
 

@@ -45,10 +45,6 @@ class RunTokenCapReached(ConflictError):
 class UnknownPhase(NotFoundError):
     """A ledger row or event names a phase its run does not have."""
 
-    @classmethod
-    def named(cls, message: str) -> "UnknownPhase":
-        return cls(message, fields={"phase_id": [message]})
-
 
 @dataclass(frozen=True)
 class LedgerIngestResult:
@@ -282,8 +278,8 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[Mapping[str, Any]]) -> Ledg
     seen_keys: set[tuple[str, int]] = set()
     for index, row in enumerate(rows):
         if row["phase_id"] not in phases:
-            raise UnknownPhase.named(
-                f"Row {index}: run {run.pk!r} has no phase {row['phase_id']!r}."
+            raise UnknownPhase.on_field(
+                "phase_id", f"Row {index}: run {run.pk!r} has no phase {row['phase_id']!r}."
             )
         key = (row["phase_id"], row["attempt"])
         if key in seen_keys:
@@ -420,7 +416,9 @@ def events_record(*, run: Run, events: Sequence[Mapping[str, Any]]) -> list[Dash
     for index, event in enumerate(events):
         phase_id = event.get("phase_id")
         if phase_id and phase_id not in phases:
-            raise UnknownPhase.named(f"Item {index}: run {run.pk!r} has no phase {phase_id!r}.")
+            raise UnknownPhase.on_field(
+                "phase_id", f"Item {index}: run {run.pk!r} has no phase {phase_id!r}."
+            )
         new_events.append(
             DashboardEvent(
                 run=run,
