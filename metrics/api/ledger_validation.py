@@ -1,18 +1,31 @@
 """Fast validation of ledger ingestion batches (up to 10,000 rows per request).
 
 DRF serializers cost ~100 µs a row, which caps ingestion near 7,000 rows/s.
-This validator applies the same rules as `LedgerRowInputSerializer` (the schema
-the API publishes) in plain Python and returns errors in the same shape: a dict
-keyed by row position, each a dict of field → messages. A test runs both on the
-same cases so they cannot drift apart.
+Two paths apply the rules of `LedgerRowInputSerializer` (the schema the API
+publishes) instead:
+
+- `LedgerBatchParser` decodes and validates a plainly valid body in one pass
+  in C (msgspec, about 0.3 µs a row): the common case, every row an executor
+  sends.
+- Anything else (a wrong type, padding to trim, a value out of bounds) is parsed
+  as JSON and checked by `ledger_batch_validate` in plain Python, which words
+  the errors in the serializer's shape: a dict keyed by row position, each a dict
+  of field → messages.
+
+Property-based tests run both paths and the serializer on the same bodies so
+that they cannot drift apart.
 """
 
+import io
 import math
 import re
+from typing import Annotated
 
+import msgspec
 from rest_framework.exceptions import ValidationError
 
 from autopack_site.api.fields import TokenCountField
+from autopack_site.api.parsers import JSONParser
 from metrics.api.serializers import MAX_ATTEMPT, MAX_BATCH_ROWS
 from metrics.models import (
     IDENTIFIER_MAX_LENGTH,
@@ -21,12 +34,68 @@ from metrics.models import (
     TOKEN_CATEGORIES,
     PhaseMetrics,
 )
+from metrics.services import LedgerRow
 
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 MODEL_MAX_LENGTH = PhaseMetrics._meta.get_field("model").max_length
 MAX_DURATION_SECONDS = 10**9
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
+
+
+class ValidatedRows(list):
+    """Ledger rows the fast decoder has already validated."""
+
+
+_TokenCount = Annotated[int, msgspec.Meta(ge=0, le=TokenCountField.MAX_TOKENS)]
+
+
+class _PlainLedgerRow(LedgerRow):
+    """A row as `LedgerRowInputSerializer` takes it, with nothing to trim."""
+
+    # Anchored with \A…\Z: msgspec searches, and `$` would allow a final newline.
+    phase_id: Annotated[
+        str, msgspec.Meta(pattern=rf"\A{IDENTIFIER_PATTERN}\Z", max_length=IDENTIFIER_MAX_LENGTH)
+    ]
+    attempt: Annotated[int, msgspec.Meta(ge=1, le=MAX_ATTEMPT)]
+    retrieval_tokens: _TokenCount
+    second_opinion_tokens: _TokenCount
+    evidence_request_tokens: _TokenCount
+    base_tokens: _TokenCount
+    model: Annotated[str, msgspec.Meta(max_length=MODEL_MAX_LENGTH)] = ""
+    duration_seconds: Annotated[float, msgspec.Meta(ge=0, le=MAX_DURATION_SECONDS)] | None = None
+
+
+_PLAIN_BATCH = msgspec.json.Decoder(
+    Annotated[list[_PlainLedgerRow], msgspec.Meta(min_length=1, max_length=MAX_BATCH_ROWS)]
+)
+
+
+def ledger_batch_fast_decode(body: bytes) -> ValidatedRows | None:
+    """The validated rows of a plainly valid UTF-8 JSON batch, or None for any
+    body that needs the full rules (or their error messages)."""
+    try:
+        rows = _PLAIN_BATCH.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    # msgspec has refused lone surrogates already; NUL and padding remain.
+    models = {row.model for row in rows}
+    if any("\x00" in model or model != model.strip() for model in models):
+        return None
+    return ValidatedRows(rows)
+
+
+class LedgerBatchParser(JSONParser):
+    """The project's JSON parser, validating a plain ledger batch as it decodes."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read()
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+            rows = ledger_batch_fast_decode(body)
+            if rows is not None:
+                return rows
+        return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
 def _integer(value, *, minimum: int, maximum: int) -> tuple[int | None, str | None]:
@@ -164,8 +233,10 @@ def _row(item) -> tuple[dict, dict | list]:
     return row, errors
 
 
-def ledger_batch_validate(data) -> list[dict]:
+def ledger_batch_validate(data) -> list[LedgerRow]:
     """Return the validated rows, or raise a 400 keyed by row position."""
+    if isinstance(data, ValidatedRows):
+        return data
     if not isinstance(data, list):
         kind = type(data).__name__
         raise ValidationError(
@@ -180,13 +251,12 @@ def ledger_batch_validate(data) -> list[dict]:
     rows, errors = [], {}
     for index, item in enumerate(data):
         row = _clean_row(item)
-        if row is not None:
-            rows.append(row)
-            continue
-        row, row_errors = _row(item)
-        if row_errors:
-            errors[index] = row_errors
-        rows.append(row)
+        if row is None:
+            row, row_errors = _row(item)
+            if row_errors:
+                errors[index] = row_errors
+                continue
+        rows.append(LedgerRow(**row))
     if errors:
         raise ValidationError(errors)
     return rows

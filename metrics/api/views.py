@@ -13,7 +13,7 @@ from autopack_site.api.scopes import INGEST
 from metrics import selectors, services
 from metrics.api import serializers as s
 from metrics.api.filters import EventFilter, RunFilter
-from metrics.api.ledger_validation import ledger_batch_validate
+from metrics.api.ledger_validation import LedgerBatchParser, ledger_batch_validate
 from metrics.models import IDENTIFIER_PATTERN, DashboardEvent, Run
 
 
@@ -96,7 +96,13 @@ class RunViewSet(
             503: None,
         },
     )
-    @action(detail=True, methods=["get", "post"], url_path="metrics", filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="metrics",
+        filter_backends=[],
+        parser_classes=[LedgerBatchParser],
+    )
     def metrics(self, request, pk=None):
         """List the run's ledger rows, or upsert a batch of them (idempotent)."""
         if request.method == "POST":

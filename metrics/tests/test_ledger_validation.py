@@ -1,14 +1,22 @@
 """The fast ledger validator agrees with the published serializer, row for row."""
 
+import io
+import json
+
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 
-from metrics.api.ledger_validation import ledger_batch_validate
+from metrics.api.ledger_validation import (
+    LedgerBatchParser,
+    ledger_batch_fast_decode,
+    ledger_batch_validate,
+)
 from metrics.api.serializers import LedgerRowInputSerializer, batch_serializer
 from metrics.models import PhaseMetrics
-from metrics.services import phase_metrics_ingest
+from metrics.services import LedgerRow, phase_metrics_ingest
 from metrics.tests.factories import PhaseFactory
 
 VALID = {
@@ -79,9 +87,61 @@ def assert_validators_agree(item) -> None:
     assert fast_ok == serializer_ok
     if serializer_ok:
         expected = dict(serializer.validated_data[0])
-        assert {key: rows[0].get(key) for key in expected} == expected
+        assert {key: getattr(rows[0], key) for key in expected} == expected
     else:
         assert _error_shape(fast_errors[0]) == _error_shape(serializer.errors[0])
+
+
+def parse_body(body: bytes):
+    """What the ingestion route's parser makes of a body, then its validation:
+    ("rows", rows), ("invalid", errors) or ("unparsable", None)."""
+    try:
+        data = LedgerBatchParser().parse(io.BytesIO(body), "application/json", {})
+    except ParseError:
+        return "unparsable", None
+    try:
+        return "rows", ledger_batch_validate(data)
+    except ValidationError as exc:
+        return "invalid", exc.detail
+
+
+def assert_body_paths_agree(batch: list, *, ensure_ascii: bool) -> None:
+    """The route's own path from bytes (the one-pass decoder, else the JSON parser
+    and the Python rules) agrees with the serializer on the parsed body."""
+    text = json.dumps(batch, ensure_ascii=ensure_ascii)
+    body = text.encode("utf-8", "surrogatepass")
+    outcome, value = parse_body(body)
+    try:
+        parsed = json.loads(body, parse_constant=_refuse_constant)
+    except ValueError:  # not strict UTF-8 JSON: the parser must have refused it
+        assert outcome == "unparsable"
+        return
+    serializer = batch_serializer(LedgerRowInputSerializer(), data=parsed)
+    if serializer.is_valid():
+        assert outcome == "rows", value
+        assert [msgspec.structs.asdict(row) for row in value] == [
+            {**msgspec.structs.asdict(LedgerRow(**dict(row)))} for row in serializer.validated_data
+        ]
+    else:
+        assert outcome == "invalid"
+        assert _errors_by_row(value) == _errors_by_row(serializer.errors)
+    fast = ledger_batch_fast_decode(body)
+    if fast is not None:  # the one-pass decoder only ever takes a valid batch
+        assert outcome == "rows" and fast == value
+
+
+def _refuse_constant(name):
+    raise ValueError(name)
+
+
+def _errors_by_row(errors) -> dict:
+    """Row position → its fields in error; a refusal of the batch as a whole (not a
+    list, empty, too long) as one entry, however worded."""
+    if isinstance(errors, dict):
+        if "non_field_errors" in errors:
+            return {"batch": "refused"}
+        return {str(key): _error_shape(value) for key, value in errors.items()}
+    return {str(index): _error_shape(value) for index, value in enumerate(errors) if value}
 
 
 def _error_shape(errors) -> list[str]:
@@ -104,7 +164,7 @@ def test_awkward_model_names_round_trip_through_the_bulk_path():
     phase = PhaseFactory(phase_id="p0")
     names = ["tab\there", "new\nline", "back\\slash", "cr\rhere", "\\N", ""]
     rows = [
-        {**VALID, "phase_id": "p0", "attempt": index + 1, "model": name, "duration_seconds": None}
+        LedgerRow(**{**VALID, "phase_id": "p0", "attempt": index + 1, "model": name})
         for index, name in enumerate(names)
     ]
     result = phase_metrics_ingest(run=phase.run, rows=rows)
@@ -152,3 +212,37 @@ def ledger_items(draw):
 @given(item=st.one_of(ledger_items(), _JSON_VALUES))
 def test_fast_validator_accepts_and_rejects_exactly_what_the_serializer_does(item):
     assert_validators_agree(item)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    batch=st.one_of(
+        st.lists(st.one_of(ledger_items(), _JSON_VALUES), max_size=4),
+        st.lists(ledger_items(), min_size=1, max_size=4),
+        _JSON_VALUES,
+    ),
+    ensure_ascii=st.booleans(),
+)
+def test_the_body_path_accepts_and_rejects_exactly_what_the_serializer_does(batch, ensure_ascii):
+    assert_body_paths_agree(batch, ensure_ascii=ensure_ascii)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"phase_id": "p1\\n", "attempt": 1, "retrieval_tokens": 0, "second_opinion_tokens": 0,'
+        ' "evidence_request_tokens": 0, "base_tokens": 0}]',
+        '[{"phase_id": "p1", "attempt": 1, "retrieval_tokens": 0, "second_opinion_tokens": 0,'
+        ' "evidence_request_tokens": 0, "base_tokens": 0, "model": "a\\u0000"}]',
+        '[{"phase_id": "p1", "attempt": 1, "retrieval_tokens": 0, "second_opinion_tokens": 0,'
+        ' "evidence_request_tokens": 0, "base_tokens": 0, "model": "\\ud800"}]',
+        '[{"phase_id": "p1", "attempt": 1e0, "retrieval_tokens": 0, "second_opinion_tokens": 0,'
+        ' "evidence_request_tokens": 0, "base_tokens": 0}]',
+    ],
+    ids=["final newline", "NUL", "lone surrogate", "exponent integer"],
+)
+def test_values_the_decoder_leaves_to_the_full_rules(text):
+    """A trailing newline to trim, NUL, an escaped lone surrogate, `1e0`: the
+    one-pass decoder declines each, and the full rules answer as the serializer."""
+    assert ledger_batch_fast_decode(text.encode()) is None
+    assert_body_paths_agree(json.loads(text), ensure_ascii=True)

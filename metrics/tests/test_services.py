@@ -152,7 +152,7 @@ def test_phase_tokens_set_keeps_other_categories():
 def ledger_row(phase_id, attempt=1, **tokens):
     values = dict.fromkeys(services.TOKEN_CATEGORIES, 0)
     values.update(tokens)
-    return {"phase_id": phase_id, "attempt": attempt, **values}
+    return services.LedgerRow(phase_id=phase_id, attempt=attempt, **values)
 
 
 def test_ingest_counts_created_updated_unchanged():
