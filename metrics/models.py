@@ -414,6 +414,30 @@ class UTCDate(models.Func):
         )
 
 
+class UTCTimestampText(models.Func):
+    """A datetime column as the API writes it, by the database itself: ISO 8601 at
+    UTC with a `Z`, microseconds only when there are some (`2026-11-01T12:00:00Z`,
+    `2026-11-01T12:00:00.250000Z`), as DRF's DateTimeField renders it.
+
+    SQLite stores Django's datetimes as that text with a space for the `T` and no
+    zone (USE_TZ: always UTC).
+    """
+
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "replace(%(expressions)s, ' ', 'T') || 'Z'"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        utc = "(%(expressions)s) AT TIME ZONE 'UTC'"
+        template = (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') "
+            f"= '000000' THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
 class ApprovalRequest(models.Model):
     """A human's decision the executor waits for, polling: an approval before a risky
     change (a large deletion, a "risky" decision) or a clarification of an ambiguous

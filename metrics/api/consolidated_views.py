@@ -2,13 +2,14 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import renderers, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from autopack_site import kill_switches
 from autopack_site.api.pagination import StrictLimitOffsetPagination, page_parameters
+from autopack_site.api.renderers import FastJSONRenderer
 from metrics import selectors
 from metrics.models import IDENTIFIER_MAX_LENGTH
 
@@ -50,6 +51,9 @@ class ConsolidatedMetricsSerializer(serializers.Serializer):
 
 class ConsolidatedMetricsView(APIView):
     """A run's token spend without double counting: whole-run totals plus one page of rows."""
+
+    # Pages of up to 10,000 rows: encoded straight from the selector's row structs.
+    renderer_classes = [FastJSONRenderer, renderers.BrowsableAPIRenderer]
 
     @extend_schema(
         parameters=page_parameters(default_limit=ConsolidatedPagination.default_limit),

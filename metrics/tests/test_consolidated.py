@@ -1,8 +1,12 @@
 """Consolidated token metrics and the daily view, over HTTP on the real database."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
+import msgspec
 import pytest
+from django.db.models import F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from metrics.models import DailyTokenSummary, Phase, PhaseMetrics
 from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactory
@@ -232,13 +236,53 @@ def test_daily_bad_dates_are_400(authed_client, params, field):
     assert response.status_code == 400 and field in response.json()
 
 
-def test_page_rows_are_shaped_exactly_as_the_serializer_documents(ledger_run):
-    from metrics import selectors
+def _serializer_page(run_id: str) -> list[dict]:
+    """The page as the published serializer renders the ORM's rows."""
     from metrics.api.consolidated_views import ConsolidatedRowSerializer
+    from metrics.models import total_tokens_expression
 
-    rows = selectors.consolidated_page(ledger_run.id, limit=10, offset=0)
-    shaped = [selectors.consolidated_row_document(row) for row in rows]
-    assert shaped == ConsolidatedRowSerializer(rows, many=True).data
+    rows = (
+        PhaseMetrics.objects.filter(run_id=run_id)
+        .order_by("-created_at", "-id")
+        .annotate(phase_key=F("phase__phase_id"), total_tokens=total_tokens_expression())
+    )
+    return [dict(row) for row in ConsolidatedRowSerializer(rows, many=True).data]
+
+
+def _fast_page(run_id: str, **page) -> list[dict]:
+    from metrics import selectors
+
+    rows = selectors.consolidated_page(run_id, **(page or {"limit": 1000, "offset": 0}))
+    return msgspec.json.decode(msgspec.json.encode(rows))
+
+
+def test_page_rows_are_shaped_exactly_as_the_serializer_documents(ledger_run):
+    assert _fast_page(ledger_run.id) == _serializer_page(ledger_run.id)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    stamps=st.lists(
+        st.datetimes(
+            min_value=datetime(1000, 1, 1),
+            max_value=datetime(9999, 12, 31),
+            timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
+        ).map(lambda stamp: stamp.replace(microsecond=0) if stamp.second % 3 == 0 else stamp),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_database_formats_timestamps_as_the_serializer_does(stamps):
+    """Timestamps are formatted by SQL (UTCTimestampText): with and without
+    microseconds, from any zone, any four-digit year, on both databases."""
+    phase = PhaseFactory()
+    PhaseMetrics.objects.bulk_create(
+        PhaseMetrics(run_id=phase.run_id, phase=phase, attempt=n + 1, created_at=stamp)
+        for n, stamp in enumerate(stamps)
+    )
+    assert _fast_page(phase.run_id) == _serializer_page(phase.run_id)
 
 
 def test_prepared_totals_answer_for_each_run_after_compiling_once(ledger_run):
