@@ -7,10 +7,13 @@ two header styles the Autopack executor and operators use, and answers 401
 
 from dataclasses import dataclass
 
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Now
 from rest_framework import authentication, exceptions
 from rest_framework_api_key.models import APIKey
 
 from autopack_site.api.scopes import ADMIN
+from autopack_site.db.prepared import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,23 @@ def caller_name(request) -> str:
 OTHER_SCHEMES = frozenset({"basic", "digest", "negotiate"})
 
 
+def _usable_key_query(prefix: str) -> QuerySet:
+    """The unrevoked key of a prefix with its scope (None: an admin key) and
+    whether it has expired, by the database's clock: the library's
+    get_from_key, has_expired and the scope's join, in one query."""
+    expired = ExpressionWrapper(Q(expiry_date__lt=Now()), output_field=BooleanField())
+    return (
+        APIKey.objects.get_usable_keys()
+        .filter(prefix=prefix)
+        .annotate(expired=expired, scope_name=F("scope__scope"))
+        .values("hashed_key", "name", "expired", "scope_name")
+    )
+
+
+# Every request runs it: compiled once (the ORM takes ~0.5 ms to build it).
+_USABLE_KEY = PreparedQuery(_usable_key_query, "prefix")
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -41,17 +61,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = self._read_key(request)
         if key is None:
             return None
-        # The key and its scope in one query (the library's get_from_key, plus the join).
         prefix, _, _ = key.partition(".")
-        api_key = (
-            APIKey.objects.get_usable_keys().select_related("scope").filter(prefix=prefix).first()
-        )
-        if api_key is None or not api_key.is_valid(key):
+        found = _USABLE_KEY.first_row(prefix=prefix)
+        if found is None or not APIKey.objects.key_generator.verify(key, found["hashed_key"]):
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        if api_key.has_expired:
+        if found["expired"]:
             raise exceptions.AuthenticationFailed("API key has expired.")
-        scope = api_key.scope.scope if hasattr(api_key, "scope") else ADMIN
-        return ApiKeyClient(name=api_key.name, scope=scope), api_key
+        client = ApiKeyClient(name=found["name"], scope=found["scope_name"] or ADMIN)
+        return client, client
 
     def authenticate_header(self, request) -> str:
         return self.keyword

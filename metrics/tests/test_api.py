@@ -65,6 +65,33 @@ def test_revoked_key_is_401(api_client):
     assert api_client.get(RUNS_URL, HTTP_X_API_KEY=key).status_code == 401
 
 
+@pytest.mark.parametrize(
+    "expires_in, status, detail",
+    [
+        (timedelta(seconds=-1), 401, "API key has expired."),
+        (timedelta(days=-400), 401, "API key has expired."),
+        (timedelta(minutes=5), 200, None),
+        (None, 200, None),
+    ],
+)
+def test_a_key_works_until_it_expires(api_client, expires_in, status, detail):
+    """Expiry is compared with the database's clock, at second resolution or finer."""
+    from rest_framework_api_key.models import APIKey
+
+    expiry = None if expires_in is None else timezone.now() + expires_in
+    _, key = APIKey.objects.create_key(name="dated", expiry_date=expiry)
+    response = api_client.get(RUNS_URL, HTTP_X_API_KEY=key)
+    assert response.status_code == status
+    if detail:
+        assert response.json() == {"detail": detail}
+
+
+def test_a_key_with_a_known_prefix_and_a_wrong_secret_is_401(api_client, api_key):
+    prefix, _, _ = api_key.partition(".")
+    response = api_client.get(RUNS_URL, HTTP_X_API_KEY=f"{prefix}.not-the-secret")
+    assert response.status_code == 401
+
+
 def test_schema_and_docs_need_no_key(api_client):
     assert api_client.get("/api/schema/").status_code == 200
     assert api_client.get("/api/docs/").status_code == 200

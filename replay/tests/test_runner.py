@@ -35,7 +35,7 @@ def opened():
 def test_each_pool_thread_keeps_one_connection_and_closes_it(
     transactional_db, results, opened, monkeypatch
 ):
-    # Persistent connections, as on PostgreSQL by default (SQLite's default is 0).
+    # Persistent connections, as the settings have them by default.
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
     campaign = queued_campaign(*[failed_run(f"orig-{n}") for n in range(6)], batch_size=2)
     campaign = runner.campaign_run(campaign=campaign, executor=InstantExecutor())

@@ -9,6 +9,7 @@ ingestion: requests that only read begin DEFERRED and read their WAL snapshot.
 """
 
 from contextvars import ContextVar
+from functools import lru_cache
 
 from django.db.backends.sqlite3 import base
 
@@ -21,3 +22,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self):
         mode = "IMMEDIATE" if writes_expected.get() else "DEFERRED"
         self.cursor().execute(f"BEGIN {mode}")
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=SQLiteCursorWrapper)
+
+
+class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
+    """Django's cursor, converting each distinct short statement's `%s` placeholders
+    to SQLite's `?` once instead of by regex at every execution (a tenth of a small
+    indexed query's cost on the hot paths)."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is None and len(query) <= _CACHED_QUERY_MAX_LENGTH:
+            return _format_to_qmark(query)
+        return super().convert_query(query, param_names=param_names)
+
+
+# Long statements (a bulk UPDATE's CASE over a thousand rows) are rarely repeated.
+_CACHED_QUERY_MAX_LENGTH = 4096
+
+
+@lru_cache(maxsize=1024)
+def _format_to_qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
