@@ -25,7 +25,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from autopack_site.dates import utc_day_end, utc_day_start
-from autopack_site.db.prepared import PreparedQuery
+from autopack_site.db.prepared import PreparedQuery, PreparedSideBySide
 from autopack_site.errors import NotFoundError
 from metrics.models import (
     TOKEN_CATEGORIES,
@@ -308,28 +308,38 @@ def _summary_totals_query(run_id: str) -> QuerySet:
     )
 
 
-_RUN_ROLLUP = PreparedQuery(run_rollup_query, "run_id")
 _LEDGER_TOTALS = PreparedQuery(ledger_totals_query, "run_id")
 _LEDGER_TOTALS_PLAIN = PreparedQuery(partial(ledger_totals_query, split=False), "run_id")
 _SUMMARY_TOTALS = PreparedQuery(_summary_totals_query, "run_id")
+# The consolidated figures in one statement: the run's roll-up beside its ledger totals.
+_CONSOLIDATED_TOTALS = PreparedSideBySide(run_rollup_query, ledger_totals_query, "run_id")
+_CONSOLIDATED_TOTALS_PLAIN = PreparedSideBySide(
+    run_rollup_query, partial(ledger_totals_query, split=False), "run_id"
+)
 
 
-def _ledger_totals(run_id: str) -> dict | None:
-    """The run's raw ledger sums and row count (None without rows).
+def _overflow_retried(plain: PreparedQuery, exact: PreparedQuery, run_id: str) -> dict | None:
+    """`plain`'s row, or on SQLite past 2**63 `exact`'s.
 
-    On SQLite, one plain SUM per category first: half the work of the exact
-    split, and exact itself unless a total passes 2**63, when SQLite raises and
-    the split sums run instead. (An error in one SQLite statement leaves the
-    transaction as it was; PostgreSQL sums BIGINT as NUMERIC and never raises.)
+    On SQLite the plain query sums each category with one SUM: half the work
+    of the exact split, and exact itself unless a total passes 2**63, when
+    SQLite raises and the split sums run instead. (An error in one SQLite
+    statement leaves the transaction as it was; PostgreSQL sums BIGINT as
+    NUMERIC and never raises.)
     """
     if connection.vendor != "sqlite":
-        return _LEDGER_TOTALS.first_row(run_id=run_id)
+        return exact.first_row(run_id=run_id)
     try:
-        return _LEDGER_TOTALS_PLAIN.first_row(run_id=run_id)
+        return plain.first_row(run_id=run_id)
     except OperationalError as error:
         if "integer overflow" not in str(error):
             raise
-        return _LEDGER_TOTALS.first_row(run_id=run_id)
+        return exact.first_row(run_id=run_id)
+
+
+def _ledger_totals(run_id: str) -> dict | None:
+    """The run's raw ledger sums and row count (None without rows)."""
+    return _overflow_retried(_LEDGER_TOTALS_PLAIN, _LEDGER_TOTALS, run_id)
 
 
 def run_token_totals(run_id: str) -> dict[str, int]:
@@ -346,19 +356,20 @@ def run_token_totals(run_id: str) -> dict[str, int]:
 def consolidated_totals(run_id: str) -> ConsolidatedTotals | None:
     """Return a run's token totals and phase counts, or None if there is no such run.
 
-    Two prepared aggregate queries whatever the run's size. Totals cover the
-    whole run: raw ledger rows plus the daily summaries retention rolled them into.
+    One prepared statement whatever the run's size (the roll-up beside the
+    ledger's aggregate). Totals cover the whole run: raw ledger rows plus the
+    daily summaries retention rolled them into.
     """
-    run = _RUN_ROLLUP.first_row(run_id=run_id)
+    run = _overflow_retried(_CONSOLIDATED_TOTALS_PLAIN, _CONSOLIDATED_TOTALS, run_id)
     if run is None:
         return None
-    ledger = _ledger_totals(run_id)
+    has_ledger = run["raw_rows"] is not None  # the ledger side is NULL without rows
     categories = {
-        name: (exact_sum_value(ledger, f"raw_{name}") if ledger else 0)
+        name: (exact_sum_value(run, f"raw_{name}") if has_ledger else 0)
         + exact_sum_value(run, f"rolled_{name}")
         for name in TOKEN_CATEGORIES
     }
-    ledger = ledger or {}
+    ledger = run if has_ledger else {}
     return ConsolidatedTotals(
         **categories,
         total_tokens=sum(categories.values()),
@@ -392,11 +403,15 @@ class ConsolidatedRow(msgspec.Struct):
 def consolidated_page_query(run_id: str) -> QuerySet:
     """A run's raw ledger rows newest first (ties by id), as ConsolidatedRow's
     fields: the timestamp formatted by the database."""
+    # Each page row's phase id by its primary key (a scalar subquery): a join
+    # let PostgreSQL's generic plan (the query is prepared) hash every phase of
+    # every run, or probe the ledger once per phase, instead.
+    phase_key = Phase.objects.filter(pk=OuterRef("phase_id")).values("phase_id")
     return (
         PhaseMetrics.objects.filter(run_id=run_id)
         .order_by("-created_at", "-id")
         .annotate(
-            phase_key=F("phase__phase_id"),
+            phase_key=Subquery(phase_key),
             total_tokens=total_tokens_expression(),
             created_text=UTCTimestampText("created_at"),
         )
@@ -406,7 +421,7 @@ def consolidated_page_query(run_id: str) -> QuerySet:
     )
 
 
-_CONSOLIDATED_PAGE = PreparedQuery(consolidated_page_query, "run_id")
+_CONSOLIDATED_PAGE = PreparedQuery(consolidated_page_query, "run_id", paged=True)
 
 
 def consolidated_page(run_id: str, *, limit: int, offset: int) -> list[ConsolidatedRow]:

@@ -19,10 +19,21 @@ FIGURES = [
     "ledger rows in table: 10,500",
     "consolidated p50 ms (10,000-row run):",
     "consolidated p95 ms (100-row run):",
+    "consolidated floor p50 ms (10,000-row run, raw SQL):",
     "ingestion rows/s (API, 10,000-row batches):",
+    "ingestion request body KiB (one batch):",
+    "ingestion peak allocation KiB (tracemalloc):",
     "no ledger indexes: consolidated p50 ms (10,000-row run):",
     "retention rows rolled up:",
     "retention rows/s:",
+]
+
+
+RATIOS = [
+    "consolidated p50 (10,000-row run)",
+    "consolidated p50 (100-row run)",
+    "ingestion rows/s",
+    "ingestion memory (peak / body)",
 ]
 
 
@@ -49,6 +60,20 @@ def test_prints_every_figure_and_cleans_up():
     )
     for figure in FIGURES:
         assert figure in out.getvalue(), figure
+    # Each ratio on a line of its own, as a positive number.
+    ratios = {
+        line.removeprefix("ratio ").rpartition(": ")[0]: float(line.rpartition(": ")[2])
+        for line in out.getvalue().splitlines()
+        if line.startswith("ratio ")
+    }
+    assert sorted(ratios) == sorted(RATIOS)
+    assert all(value > 0 for value in ratios.values())
+    floor = (
+        "ingestion floor rows/s (COPY)"
+        if connection.vendor == "postgresql"
+        else ("ingestion floor rows/s (executemany)")
+    )
+    assert floor in out.getvalue()
     assert "measured retention" in err.getvalue()
     assert not Run.objects.filter(id__startswith="bench-").exists()
     assert not PhaseMetrics.objects.exists()
