@@ -275,37 +275,31 @@ def run_rollup_query(run_id: str) -> QuerySet:
     )
 
 
-def ledger_totals_query(run_id: str, *, split: bool | None = None) -> QuerySet:
-    """The run's raw ledger figures in one pass over metrics_ledger_run_created
-    (an index-only scan: it holds the token columns)."""
+def _category_sums(queryset: QuerySet, prefix: str, *, split: bool | None = None) -> QuerySet:
+    """One row of the queryset's exact sum of each token category, named
+    `{prefix}{category}` (see `exact_sum_parts`); no row over no rows."""
     return (
-        PhaseMetrics.objects.filter(run_id=run_id)
-        .order_by()
-        .values("run_id")
-        .annotate(
-            **{
-                alias: expression
-                for name in TOKEN_CATEGORIES
-                for alias, expression in exact_sum_parts(name, f"raw_{name}", split=split).items()
-            },
-            raw_rows=Count("id"),
-        )
-    )
-
-
-def _summary_totals_query(run_id: str) -> QuerySet:
-    return (
-        DailyTokenSummary.objects.filter(run_id=run_id)
-        .order_by()
+        queryset.order_by()
         .values("run_id")
         .annotate(
             **{
                 alias: part
                 for name in TOKEN_CATEGORIES
-                for alias, part in exact_sum_parts(name, f"rolled_{name}").items()
+                for alias, part in exact_sum_parts(name, f"{prefix}{name}", split=split).items()
             }
         )
     )
+
+
+def ledger_totals_query(run_id: str, *, split: bool | None = None) -> QuerySet:
+    """The run's raw ledger figures in one pass over metrics_ledger_run_created
+    (an index-only scan: it holds the token columns)."""
+    ledger = PhaseMetrics.objects.filter(run_id=run_id)
+    return _category_sums(ledger, "raw_", split=split).annotate(raw_rows=Count("id"))
+
+
+def _summary_totals_query(run_id: str) -> QuerySet:
+    return _category_sums(DailyTokenSummary.objects.filter(run_id=run_id), "rolled_")
 
 
 _LEDGER_TOTALS = PreparedQuery(ledger_totals_query, "run_id")

@@ -70,6 +70,17 @@ class LedgerRow(msgspec.Struct, gc=False):
     model: str = ""
     duration_seconds: float | None = None
 
+    def values(self) -> tuple:
+        """The stored values, in LEDGER_VALUE_FIELDS order."""
+        return (
+            self.retrieval_tokens,
+            self.second_opinion_tokens,
+            self.evidence_request_tokens,
+            self.base_tokens,
+            self.model,
+            self.duration_seconds,
+        )
+
 
 def _validate_unique(values: Iterable[str], *, field: str, label: str) -> None:
     seen: set[str] = set()
@@ -310,20 +321,7 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[LedgerRow]) -> LedgerIngest
     if not existing:  # the common case: a new batch, every row an INSERT
         run_pk = run.pk
         ledger_rows_insert(
-            (
-                run_pk,
-                phases[row.phase_id],
-                row.attempt,
-                row.retrieval_tokens,
-                row.second_opinion_tokens,
-                row.evidence_request_tokens,
-                row.base_tokens,
-                row.model,
-                row.duration_seconds,
-                now,
-                now,
-            )
-            for row in rows
+            (run_pk, phases[row.phase_id], row.attempt, *row.values(), now, now) for row in rows
         )
         run_token_budget_check(run.pk)
         return LedgerIngestResult(created=len(rows), updated=0, unchanged=0)
@@ -331,14 +329,7 @@ def phase_metrics_ingest(*, run: Run, rows: Sequence[LedgerRow]) -> LedgerIngest
     to_insert, to_update, unchanged = [], [], 0
     for row in rows:
         phase_pk = phases[row.phase_id]
-        values = (
-            row.retrieval_tokens,
-            row.second_opinion_tokens,
-            row.evidence_request_tokens,
-            row.base_tokens,
-            row.model,
-            row.duration_seconds,
-        )
+        values = row.values()
         current = existing.get((phase_pk, row.attempt))
         if current is None:
             to_insert.append((run.pk, phase_pk, row.attempt, *values, now, now))
