@@ -1,6 +1,6 @@
 """Check the live API against its own OpenAPI schema with schemathesis, every check.
 
-    python -m autopack_site.schemacheck [--examples 300] [--seed N] [--workers 2]
+    python -m autopack_site.schemacheck [--examples 300] [--seed N] [--workers 1]
         [--database-url URL]
     python -m autopack_site.schemacheck --base-url URL --api-key KEY [--examples 300]
 
@@ -96,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=300, help="per operation")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--workers", type=int, default=2)
+    # One worker by default: with worker threads, hypothesis's lambda descriptions
+    # call ast.parse concurrently, which CPython 3.11 can fail with a spurious
+    # "AST constructor recursion depth mismatch" SystemError (cpython gh-106905).
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database-url", default=None, help="an empty database to serve")
     parser.add_argument("--base-url", default=None, help="check this server instead")
     parser.add_argument("--api-key", default=None, help="an admin key of --base-url")
