@@ -1,13 +1,17 @@
-"""The JSON routes Autopack's own dashboard calls, under /dashboard/ (trailing slash
-optional, as that dashboard calls them without)."""
+"""Under /dashboard/: the JSON routes Autopack's own dashboard calls (trailing slash
+optional, as that dashboard calls them without), and the operators' HTML pages."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from abtests.api.views import DashboardABResultsView
+from autopack_site.dashboard import views as pages
 from metrics.api.consolidated_views import ConsolidatedMetricsView
 from metrics.models import IDENTIFIER_PATTERN
 
+app_name = "dashboard"
+
 urlpatterns = [
+    path("", pages.overview, name="overview"),
     re_path(
         rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/consolidated-metrics/?$",
         ConsolidatedMetricsView.as_view(),

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # the dashboard's number formatting
     "autopack_site",
     "rest_framework",
     "rest_framework_api_key",

@@ -517,6 +517,25 @@ def daily_totals(
 # --- Human approvals and clarifications -------------------------------------------
 
 
+class RunsOnDay(TypedDict):
+    date: date
+    state: str
+    runs: int
+
+
+def runs_by_state_per_day(date_from: date) -> list[RunsOnDay]:
+    """Runs created on each UTC day from `date_from` on, counted per state (one
+    GROUP BY; days without runs are absent)."""
+    rows = (
+        Run.objects.filter(created_at__gte=utc_day_start(date_from))
+        .annotate(day=UTCDate("created_at"))
+        .order_by()
+        .values("day", "state")
+        .annotate(runs=Count("id"))
+    )
+    return [RunsOnDay(date=row["day"], state=row["state"], runs=row["runs"]) for row in rows]
+
+
 def approval_request_get(approval_id: int) -> ApprovalRequest:
     """Return the request (either kind) or raise Http404."""
     return get_object_or_404(ApprovalRequest.objects.select_related("phase"), pk=approval_id)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict
 
+from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from metrics.models import DashboardEvent, Phase
+from autopack_site.dates import utc_day_start
+from metrics.models import DashboardEvent, Phase, Run
 from patterns import registry
 from patterns.mining import FailureMessage, KnownPattern, combine_regexes
 from patterns.models import Pattern
@@ -22,6 +24,51 @@ from patterns.similarity import DEFAULT_MIN_SCORE, MergeSuggestion, pattern_text
 def pattern_get(pattern_id: str) -> Pattern:
     """The pattern (with what it is merged into), or Http404."""
     return get_object_or_404(Pattern.objects.select_related("merged_into"), pattern_id=pattern_id)
+
+
+def patterns_top(limit: int) -> list[Pattern]:
+    """The most frequent patterns that stand on their own (not merged into another)."""
+    return list(
+        Pattern.objects.filter(merged_into__isnull=True).order_by("-occurrences", "id")[:limit]
+    )
+
+
+def _runs_per_day_sql() -> str:
+    """Per (pattern, UTC day): how many of the pattern's runs were created that day.
+    The JSON list of run ids is unnested by the database (json_each / jsonb)."""
+    quote = connection.ops.quote_name
+    patterns, runs = quote(Pattern._meta.db_table), quote(Run._meta.db_table)
+    if connection.vendor == "postgresql":
+        element = "CROSS JOIN LATERAL jsonb_array_elements_text(p.run_ids) AS j(value)"
+        day = "(r.created_at AT TIME ZONE 'UTC')::date"
+    else:
+        element = "CROSS JOIN json_each(p.run_ids) AS j"
+        day = "date(r.created_at)"
+    return (
+        f"SELECT p.id, {day}, COUNT(*) FROM {patterns} p {element} "
+        f"JOIN {runs} r ON r.id = j.value "
+        f"WHERE p.id IN ({{ids}}) AND r.created_at >= %s GROUP BY p.id, {day}"
+    )
+
+
+def pattern_runs_per_day(
+    patterns: Sequence[Pattern], date_from: date
+) -> dict[int, dict[date, int]]:
+    """For each pattern (by primary key): its runs created per UTC day since
+    `date_from`, counted in one query. Days without runs are absent."""
+    if not patterns:
+        return {}
+    sql = _runs_per_day_sql().format(ids=", ".join(["%s"] * len(patterns)))
+    with connection.cursor() as cursor:
+        since = connection.ops.adapt_datetimefield_value(utc_day_start(date_from))
+        cursor.execute(sql, [*(pattern.pk for pattern in patterns), since])
+        rows = cursor.fetchall()
+    per_day: dict[int, dict[date, int]] = {pattern.pk: {} for pattern in patterns}
+    for pattern_pk, day, runs in rows:
+        # SQLite's date() is text; PostgreSQL's a date.
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        per_day[pattern_pk][day] = runs
+    return per_day
 
 
 def failure_messages(

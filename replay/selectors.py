@@ -81,3 +81,12 @@ def campaigns_with_progress() -> QuerySet[ReplayCampaign]:
             "attempts", filter=Q(attempts__status=ReplayAttempt.Status.SUCCEEDED)
         ),
     )
+
+
+def campaigns_active() -> QuerySet[ReplayCampaign]:
+    """Campaigns not yet finished, oldest first, with their attempt counts."""
+    return (
+        campaigns_with_progress()
+        .exclude(status__in=ReplayCampaign.Status.finished())
+        .order_by("created_at", "id")
+    )

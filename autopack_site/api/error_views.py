@@ -6,23 +6,27 @@ under the machine paths they get DRF's shape (`{"detail", "code"}`) instead; the
 admin and the docs keep Django's pages.
 """
 
+import re
+
 from django.http import JsonResponse
 from django.views import defaults
 
-# Paths answered as JSON: the API (and its schema), the executor's and dashboard
-# routes (approvals included), health.
+# Paths answered as JSON: the API (and its schema), the executor's routes
+# (approvals included), health, and the JSON routes Autopack's own dashboard calls
+# under /dashboard/ (the operators' HTML pages beside them are pages).
 MACHINE_PATH_PREFIXES = (
     "/api/",
     "/runs/",
     "/approval/",
     "/clarification/",
-    "/dashboard/",
     "/health",
 )
+DASHBOARD_JSON_PATH = re.compile(r"/dashboard/(?:ab-results|runs/[^/]+/consolidated-metrics)/?")
 
 
 def is_machine_path(request) -> bool:
-    return request.path.startswith(MACHINE_PATH_PREFIXES)
+    path = request.path
+    return path.startswith(MACHINE_PATH_PREFIXES) or DASHBOARD_JSON_PATH.fullmatch(path) is not None
 
 
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):

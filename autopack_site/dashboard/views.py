@@ -1,0 +1,98 @@
+"""The operator dashboard's HTML pages: every figure read by the selectors the API
+uses, laid out as server-rendered SVG (autopack_site.dashboard.charts).
+
+A composition root, like the URL map: it reads from every app, and writes nothing.
+Staff only; the admin's login page is the login.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from autopack_site.dashboard import charts
+from metrics import selectors as metrics_selectors
+from metrics.models import TOKEN_CATEGORIES, Run
+from patterns import selectors as pattern_selectors
+from replay import selectors as replay_selectors
+
+WINDOW_DAYS = 30
+TOP_PATTERNS = 5
+PENDING_APPROVALS_SHOWN = 10
+# Stacking order, bottom first: outcomes, then runs still in flight.
+RUN_STATE_GROUPS = {
+    "succeeded": [Run.State.DONE_SUCCESS],
+    "failed": Run.State.failed(),
+    "in progress": [state for state in Run.State.values if not state.startswith("DONE_")],
+}
+
+
+def _window(today: date) -> list[date]:
+    return [today - timedelta(days=offset) for offset in range(WINDOW_DAYS - 1, -1, -1)]
+
+
+def _runs_chart(days: list[date]) -> tuple[charts.StackedChart, dict[str, int]]:
+    group_of = {state: group for group, states in RUN_STATE_GROUPS.items() for state in states}
+    index = {day: position for position, day in enumerate(days)}
+    series = {group: [0] * len(days) for group in RUN_STATE_GROUPS}
+    for row in metrics_selectors.runs_by_state_per_day(days[0]):
+        if row["date"] in index:
+            series[group_of[row["state"]]][index[row["date"]]] += row["runs"]
+    totals = {group: sum(values) for group, values in series.items()}
+    labels = [day.strftime("%m-%d") for day in days]
+    return charts.stacked_bars(labels, series), totals
+
+
+def _tokens_chart(days: list[date]) -> tuple[charts.StackedChart, dict[str, int]]:
+    index = {day: position for position, day in enumerate(days)}
+    series = {name: [0] * len(days) for name in TOKEN_CATEGORIES}
+    for row in metrics_selectors.daily_totals(date_from=days[0], date_to=days[-1]):
+        for name in TOKEN_CATEGORIES:
+            series[name][index[row["date"]]] = row[name]
+    # "second_opinion_tokens" is shown as "second opinion".
+    named = {
+        name.removesuffix("_tokens").replace("_", " "): values for name, values in series.items()
+    }
+    totals = {name: sum(values) for name, values in named.items()}
+    labels = [day.strftime("%m-%d") for day in days]
+    return charts.stacked_bars(labels, named), totals
+
+
+def _top_patterns(days: list[date]) -> list[dict]:
+    patterns = pattern_selectors.patterns_top(TOP_PATTERNS)
+    per_day = pattern_selectors.pattern_runs_per_day(patterns, days[0])
+    return [
+        {
+            "pattern": pattern,
+            "runs_in_window": sum(per_day[pattern.pk].values()),
+            "trend": charts.sparkline([per_day[pattern.pk].get(day, 0) for day in days]),
+        }
+        for pattern in patterns
+    ]
+
+
+@staff_member_required
+def overview(request):
+    days = _window(timezone.now().date())
+    runs_chart, runs_totals = _runs_chart(days)
+    tokens_chart, tokens_totals = _tokens_chart(days)
+    finished = runs_totals["succeeded"] + runs_totals["failed"]
+    pending = metrics_selectors.approvals_pending()
+    context = {
+        "window_days": WINDOW_DAYS,
+        "first_day": days[0],
+        "last_day": days[-1],
+        "runs_chart": runs_chart,
+        "runs_totals": runs_totals,
+        "runs_in_progress": runs_totals["in progress"],
+        # Of the runs that finished in the window, the share that failed.
+        "failure_rate_percent": 100 * runs_totals["failed"] / finished if finished else None,
+        "tokens_chart": tokens_chart,
+        "tokens_totals": tokens_totals,
+        "top_patterns": _top_patterns(days),
+        "campaigns": list(replay_selectors.campaigns_active()),
+        "pending_approvals": list(pending[:PENDING_APPROVALS_SHOWN]),
+        "pending_approvals_count": metrics_selectors.approvals_pending_count(),
+    }
+    return render(request, "dashboard/overview.html", context)

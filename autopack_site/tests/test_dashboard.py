@@ -1,0 +1,143 @@
+"""The operators' dashboard pages: staff only, every figure the API's selectors
+give, and a query count that does not grow with the data."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from metrics import selectors as metrics_selectors
+from metrics.models import TOKEN_CATEGORIES, ApprovalRequest, Run
+from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactory
+from patterns.models import Pattern
+from patterns.tests.factories import PatternFactory
+from replay.tests.factories import failed_run, queued_campaign
+
+pytestmark = pytest.mark.django_db
+
+OVERVIEW = "/dashboard/"
+
+
+@pytest.fixture
+def staff_client(client):
+    user = User.objects.create_user("operator", password="x", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+def _days_ago(days: int, hour: int = 12):
+    now = timezone.now()
+    return now.replace(hour=hour, minute=0, second=0, microsecond=0) - timedelta(days=days)
+
+
+def _estate(scale: int) -> dict:
+    """Runs over the window (and one before it), ledger rows, patterns, an active
+    campaign and pending approvals: `scale` sets how many of each."""
+    made = {"succeeded": 0, "failed": 0, "in progress": 0}
+    runs = []
+    for index in range(3 * scale):
+        kind = ("succeeded", "failed", "in progress")[index % 3]
+        state = {
+            "succeeded": Run.State.DONE_SUCCESS,
+            "failed": Run.State.DONE_FAILED_ENVIRONMENT,
+            "in progress": Run.State.PHASE_EXECUTION,
+        }[kind]
+        run = RunFactory(state=state, created_at=_days_ago(index % 29))
+        made[kind] += 1
+        runs.append(run)
+        phase = PhaseFactory(run=run, tier__run=run)
+        PhaseMetricsFactory(phase=phase, created_at=_days_ago(index % 29), base_tokens=1000 + index)
+    RunFactory(state=Run.State.DONE_FAILED_ENVIRONMENT, created_at=_days_ago(45))  # outside
+    for index in range(scale + 5):
+        PatternFactory(occurrences=10 * index, run_ids=[run.id for run in runs[: index + 1]])
+    # The campaign replays runs from before the window: they count in no bar.
+    queued_campaign(*[failed_run(created_at=_days_ago(40)) for _ in range(scale)])
+    for index in range(scale + 1):
+        ApprovalRequest.objects.create(
+            run=runs[0],
+            phase=runs[0].phases.first(),
+            context=f"delete {index} files",
+            timeout_at=timezone.now() + timedelta(hours=index + 1),
+        )
+    return made
+
+
+def _figure(page: str, name: str) -> str:
+    found = re.search(rf'data-figure="{re.escape(name)}">([^<]*)<', page)
+    assert found, f"no figure {name}"
+    return found[1].strip()
+
+
+def test_the_overview_needs_a_staff_login(client):
+    response = client.get(OVERVIEW)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=/dashboard/")
+    client.force_login(User.objects.create_user("visitor", password="x"))
+    assert client.get(OVERVIEW).status_code == 302  # logged in, but not staff
+
+
+def test_an_empty_store_shows_an_empty_overview(staff_client):
+    response = staff_client.get(OVERVIEW)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<title>Overview · Autopack Ops</title>" in page
+    assert _figure(page, "failure-rate") == "—"
+    assert "No patterns mined yet" in page and "Nothing awaits a decision" in page
+
+
+def test_the_overview_shows_the_selectors_figures(staff_client):
+    made = _estate(scale=3)
+    page = staff_client.get(OVERVIEW).content.decode()
+    assert _figure(page, "runs-succeeded") == str(made["succeeded"])
+    assert _figure(page, "runs-failed") == str(made["failed"])  # the 45-day-old run is out
+    assert _figure(page, "runs-in-progress") == str(made["in progress"])
+    assert _figure(page, "failure-rate") == "50.0%"
+    # Token figures are the daily selector's, the API's one source of every total.
+    start = timezone.now().date() - timedelta(days=29)
+    days = metrics_selectors.daily_totals(date_from=start, date_to=timezone.now().date())
+    for name in TOKEN_CATEGORIES:
+        label = name.removesuffix("_tokens").replace("_", " ")
+        assert _figure(page, label).replace(",", "") == str(sum(day[name] for day in days))
+    # Each bar segment is one day's value with its title for screen readers.
+    tokens_chart = page.split('data-chart="tokens-chart"')[1].split("</svg>")[0]
+    base_values = [
+        int(v) for v in re.findall(r'data-series="base" [^>]*data-value="(\d+)"', tokens_chart)
+    ]
+    assert sum(base_values) == sum(day["base_tokens"] for day in days)
+    assert ">Tokens spent per day, by category</title>" in page
+    runs_chart = page.split('data-chart="runs-chart"')[1].split("</svg>")[0]
+    assert sum(map(int, re.findall(r'data-value="(\d+)"', runs_chart))) == sum(made.values())
+    # Top five patterns, most frequent first, each with its runs per day.
+    shown = re.findall(r'<tr data-pattern="([^"]+)">', page)
+    assert len(shown) == 5
+    top = Pattern.objects.order_by("-occurrences").values_list("pattern_id", flat=True)[:5]
+    assert shown == list(top)
+    trends = re.findall(r'data-trend="([^"]+)"', page)
+    assert sum(map(int, trends[0].split(","))) == 8  # the top pattern names all 8 runs
+    assert len(re.findall(r"<tr data-campaign=", page)) == 1
+    assert _figure(page, "pending-approvals") == "(4)"
+    deadlines = re.findall(r'<time datetime="([^"]+)"', page)
+    assert deadlines == sorted(deadlines)
+
+
+def test_the_overview_costs_the_same_queries_whatever_the_data(staff_client):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(OVERVIEW).status_code == 200
+        return len(captured)
+
+    _estate(scale=1)
+    small = queries()
+    _estate(scale=6)
+    assert queries() == small
+    assert small <= 12
+
+
+def test_the_json_routes_under_dashboard_still_answer_json(authed_client):
+    response = authed_client.get("/dashboard/runs/missing/consolidated-metrics")
+    assert response.status_code in (404, 503)
+    assert response["Content-Type"] == "application/json"

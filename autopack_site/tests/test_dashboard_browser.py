@@ -1,0 +1,68 @@
+"""The dashboard as an operator sees it: Chromium, driven by Playwright, against a
+live server on the test database, its figures checked against the API's."""
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from rest_framework_api_key.models import APIKey
+
+from autopack_site.tests.test_dashboard import _estate
+
+pytestmark = pytest.mark.browser
+PASSWORD = "dashboard-in-a-browser-1"
+ARTIFACTS = Path(os.environ.get("AUTOPACK_TEST_ARTIFACTS", settings.BASE_DIR / "test-artifacts"))
+
+
+def _api(live_server, path: str) -> dict:
+    _, key = APIKey.objects.create_key(name="dashboard-browser-test")
+    request = urllib.request.Request(f"{live_server.url}{path}", headers={"X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def test_an_operator_logs_in_and_reads_the_overview(live_server, browser_page, transactional_db):
+    User.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    made = _estate(scale=2)
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto(f"{live_server.url}/dashboard/")  # sent to the admin's login first
+    assert "/admin/login/" in page.url
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Overview"
+
+    # Each category's bars add up to the daily API's figures over the same days.
+    days = _api(live_server, "/api/v1/metrics/daily/")["results"]
+    chart = page.locator('svg[data-chart="tokens-chart"]')
+    for category, label in [("base_tokens", "base"), ("retrieval_tokens", "retrieval")]:
+        drawn = chart.locator(f'rect[data-series="{label}"]')
+        values = [int(drawn.nth(i).get_attribute("data-value")) for i in range(drawn.count())]
+        assert sum(values) == sum(day[category] for day in days)
+        first_title = drawn.first.locator("title").text_content()
+        assert first_title.endswith(f" {label}") and ":" in first_title
+    runs_chart = page.locator('svg[data-chart="runs-chart"]')
+    assert int(runs_chart.get_attribute("data-total")) == sum(made.values())
+    assert page.locator('[data-figure="runs-failed"]').inner_text() == str(made["failed"])
+    assert page.locator("tr[data-pattern]").count() == 5
+    assert page.locator("tr[data-approval]").count() == 3
+
+    # The links lead into the admin for edits.
+    page.locator("tr[data-pattern] th a").first.click()
+    page.wait_for_load_state()
+    assert "/admin/patterns/pattern/" in page.url
+    page.go_back()
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+    # A phone's width: still one page, no horizontal scroll of the whole page.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "dashboard-overview-phone.png"), full_page=True)
