@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from abtests import stats
 from abtests.models import ABTestResult
@@ -13,6 +13,12 @@ DELTA_FIELDS = ("token_delta", *(f"{name}_delta" for name in TOKEN_CATEGORIES))
 
 def ab_results_for_test(test_id: str) -> QuerySet[ABTestResult]:
     return ABTestResult.objects.filter(test_id=test_id).order_by("created_at", "id")
+
+
+def ab_results_for_run(run_id: str) -> QuerySet[ABTestResult]:
+    """Every A/B pair the run is a side of, newest first."""
+    either_side = Q(control_run_id=run_id) | Q(treatment_run_id=run_id)
+    return ABTestResult.objects.filter(either_side).order_by("-created_at", "-id")
 
 
 @dataclass(frozen=True)

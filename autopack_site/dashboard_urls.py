@@ -12,6 +12,8 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
+    path("runs/", pages.runs, name="runs"),
+    re_path(rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/$", pages.run_detail, name="run-detail"),
     re_path(
         rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/consolidated-metrics/?$",
         ConsolidatedMetricsView.as_view(),

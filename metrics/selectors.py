@@ -93,6 +93,22 @@ def phase_review(phase: Phase) -> dict | None:
     }
 
 
+def runs_newest_first() -> QuerySet[Run]:
+    """The run list's order (the API's and the dashboard's): newest first, ties by id."""
+    return Run.objects.order_by("-created_at", "-id")
+
+
+def with_phase_counts(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """`runs`, each with its phase count and FAILED phase count (two subqueries,
+    evaluated for the rows read: a page costs what the page holds)."""
+    phases = Phase.objects.filter(run=OuterRef("pk")).order_by().values("run")
+    count = phases.annotate(n=Count("id")).values("n")
+    failed = phases.filter(state=Phase.State.FAILED).annotate(n=Count("id")).values("n")
+    return runs.annotate(
+        phase_count=Coalesce(Subquery(count), 0), failed_phase_count=Coalesce(Subquery(failed), 0)
+    )
+
+
 def runs_with_tiers_and_phases() -> QuerySet[Run]:
     """Runs with tiers and phases (with their reviews) prefetched: three queries
     whatever the size."""
@@ -123,6 +139,15 @@ def events_for_run(run: Run) -> QuerySet[DashboardEvent]:
         .select_related("phase")
         .order_by("-created_at", "-id")
     )
+
+
+def phase_token_totals(run_id: str) -> dict[int, dict[str, int]]:
+    """Each phase's raw ledger tokens per category (by the phase's primary key),
+    one GROUP BY. Rolled-up rows are per run-day, not per phase, so not here."""
+    rows = (
+        PhaseMetrics.objects.filter(run_id=run_id).order_by().values("phase_id").annotate(**_sums())
+    )
+    return {row["phase_id"]: _sum_values(row) for row in rows}
 
 
 def run_for_executor_get(run_id: str) -> Run:

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, F, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -69,6 +70,19 @@ def pattern_runs_per_day(
         day = date.fromisoformat(day) if isinstance(day, str) else day
         per_day[pattern_pk][day] = runs
     return per_day
+
+
+def patterns_of_run(run_id: str) -> QuerySet[Pattern]:
+    """The patterns whose runs include this one (their run ids, unnested by the
+    database), most frequent first."""
+    if connection.vendor == "postgresql":
+        names = "SELECT 1 FROM jsonb_array_elements_text(run_ids) AS j(value) WHERE j.value = %s"
+    else:
+        names = "SELECT 1 FROM json_each(run_ids) WHERE json_each.value = %s"
+    named = RawSQL(f"EXISTS ({names})", [run_id], output_field=BooleanField())
+    return (
+        Pattern.objects.alias(names_run=named).filter(names_run=True).order_by("-occurrences", "id")
+    )
 
 
 def failure_messages(

@@ -7,6 +7,7 @@ a `<title>` naming its value, so a screen reader and a hover both read the figur
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 720, 240
+MAX_BAR_WIDTH = 48  # a chart of two bars stays a bar chart
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 36
 
 
@@ -71,6 +72,7 @@ def stacked_bars(
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
     slot = plot_width / max(len(labels), 1)
+    bar_width = min(slot * 0.8, MAX_BAR_WIDTH)
     segments = []
     for index, label in enumerate(labels):
         stacked = 0
@@ -82,9 +84,9 @@ def stacked_bars(
             y = baseline - (stacked + value) / top * plot_height
             segments.append(
                 Segment(
-                    x=LEFT + index * slot + slot * 0.1,
+                    x=LEFT + index * slot + (slot - bar_width) / 2,
                     y=y,
-                    width=slot * 0.8,
+                    width=bar_width,
                     height=height,
                     series=name,
                     series_index=series_index,

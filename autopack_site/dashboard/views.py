@@ -8,10 +8,13 @@ Staff only; the admin's login page is the login.
 from datetime import date, timedelta
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
+from abtests import selectors as ab_selectors
 from autopack_site.dashboard import charts
+from autopack_site.dashboard.filters import RunPageFilter
 from metrics import selectors as metrics_selectors
 from metrics.models import TOKEN_CATEGORIES, Run
 from patterns import selectors as pattern_selectors
@@ -20,12 +23,19 @@ from replay import selectors as replay_selectors
 WINDOW_DAYS = 30
 TOP_PATTERNS = 5
 PENDING_APPROVALS_SHOWN = 10
+RUNS_PER_PAGE = 50
+EVENTS_SHOWN = 200
 # Stacking order, bottom first: outcomes, then runs still in flight.
 RUN_STATE_GROUPS = {
     "succeeded": [Run.State.DONE_SUCCESS],
     "failed": Run.State.failed(),
     "in progress": [state for state in Run.State.values if not state.startswith("DONE_")],
 }
+
+
+def _category_label(name: str) -> str:
+    """ "second_opinion_tokens" as the pages show it: "second opinion"."""
+    return name.removesuffix("_tokens").replace("_", " ")
 
 
 def _window(today: date) -> list[date]:
@@ -80,6 +90,7 @@ def overview(request):
     finished = runs_totals["succeeded"] + runs_totals["failed"]
     pending = metrics_selectors.approvals_pending()
     context = {
+        "section": "overview",
         "window_days": WINDOW_DAYS,
         "first_day": days[0],
         "last_day": days[-1],
@@ -96,3 +107,55 @@ def overview(request):
         "pending_approvals_count": metrics_selectors.approvals_pending_count(),
     }
     return render(request, "dashboard/overview.html", context)
+
+
+@staff_member_required
+def runs(request):
+    filters = RunPageFilter(request.GET, queryset=metrics_selectors.runs_newest_first())
+    valid = filters.is_valid()
+    listed = metrics_selectors.with_phase_counts(filters.qs) if valid else Run.objects.none()
+    page = Paginator(listed, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "section": "runs",
+        "filters": filters,
+        "states": Run.State.choices,
+        "chosen_states": request.GET.getlist("state"),
+        "runs_page": page,
+        "query": query.urlencode(),
+    }
+    return render(request, "dashboard/runs.html", context, status=200 if valid else 400)
+
+
+def _phase_tokens_chart(run: Run, phases: list) -> charts.StackedChart:
+    per_phase = metrics_selectors.phase_token_totals(run.pk)
+    empty = dict.fromkeys(TOKEN_CATEGORIES, 0)
+    series = {
+        _category_label(name): [per_phase.get(phase.pk, empty)[name] for phase in phases]
+        for name in TOKEN_CATEGORIES
+    }
+    return charts.stacked_bars([phase.phase_id for phase in phases], series, label_every=1)
+
+
+@staff_member_required
+def run_detail(request, run_id: str):
+    run = metrics_selectors.run_detail_get(run_id)
+    phases = list(run.phases.all())
+    context = {
+        "section": "runs",
+        "run": run,
+        "tiers": [
+            {"tier": tier, "phases": [phase for phase in phases if phase.tier_id == tier.pk]}
+            for tier in run.tiers.all()
+        ],
+        "totals": metrics_selectors.consolidated_totals(run.pk),
+        "phase_chart": _phase_tokens_chart(run, phases),
+        "events": list(metrics_selectors.events_for_run(run)[:EVENTS_SHOWN]),
+        "events_shown": EVENTS_SHOWN,
+        "patterns": list(pattern_selectors.patterns_of_run(run.pk)[: TOP_PATTERNS * 4]),
+        "original": run.replay_of,
+        "replays": list(run.replays.order_by("created_at", "id")),
+        "comparisons": list(ab_selectors.ab_results_for_run(run.pk)),
+    }
+    return render(request, "dashboard/run_detail.html", context)

@@ -30,6 +30,7 @@ SITE_COMPOSITION = {
     "autopack_site/dashboard_urls.py",
     # The operators' pages read every app's selectors (and write nothing).
     "autopack_site/dashboard/views.py",
+    "autopack_site/dashboard/filters.py",
 }
 # Pure modules: mining, statistics, similarity, code generation, benchmarks and the
 # HTTP smoke check run without Django.

@@ -141,3 +141,128 @@ def test_the_json_routes_under_dashboard_still_answer_json(authed_client):
     response = authed_client.get("/dashboard/runs/missing/consolidated-metrics")
     assert response.status_code in (404, 503)
     assert response["Content-Type"] == "application/json"
+
+
+RUNS = "/dashboard/runs/"
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<tr data-run="([^"]+)">', page)
+
+
+def test_the_run_list_filters_as_the_api_does_and_pages(staff_client):
+    failed = [RunFactory(failed=True, created_at=_days_ago(days)) for days in (1, 2)]
+    ok = [RunFactory(finished=True, created_at=_days_ago(days)) for days in (3, 10)]
+    with_failed_phase = RunFactory(state=Run.State.PHASE_EXECUTION, created_at=_days_ago(4))
+    PhaseFactory(run=with_failed_phase, tier__run=with_failed_phase, failed=True)
+
+    def listed(query: str) -> list[str]:
+        response = staff_client.get(f"{RUNS}?{query}")
+        assert response.status_code == 200
+        return _listed(response.content.decode())
+
+    everything = [failed[0], failed[1], ok[0], with_failed_phase, ok[1]]
+    assert listed("") == [
+        run.id for run in sorted(everything, key=lambda r: -r.created_at.timestamp())
+    ]
+    assert set(listed("has_failures=true")) == {failed[0].id, failed[1].id, with_failed_phase.id}
+    assert listed(f"state={Run.State.DONE_SUCCESS}") == [ok[0].id, ok[1].id]
+    from_day = _days_ago(3).date().isoformat()
+    to_day = _days_ago(1).date().isoformat()
+    # Whole UTC days, both ends included: the runs of 3, 2 and 1 days ago.
+    in_days = listed(f"created_from={from_day}&created_to={to_day}")
+    assert in_days == [failed[0].id, failed[1].id, ok[0].id]
+    assert listed(f"run_id={ok[1].id.upper()}") == [ok[1].id]
+    # The API's filter gives the same runs for the same states and failures.
+    from metrics.api.filters import RunFilter
+
+    api = RunFilter({"has_failures": "true"}, queryset=Run.objects.all()).qs
+    assert set(listed("has_failures=true")) == set(api.values_list("id", flat=True))
+
+
+def test_a_bad_filter_is_a_400_page_naming_the_field(staff_client):
+    response = staff_client.get(f"{RUNS}?created_from=yesterday&state=NOT_A_STATE")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'role="alert"' in page and "created_from" in page and "state" in page
+    assert _listed(page) == []
+
+
+def test_the_run_list_pages_keep_their_filters(staff_client):
+    for index in range(55):
+        RunFactory(failed=True, created_at=_days_ago(0, hour=0) + timedelta(minutes=index))
+    first = staff_client.get(f"{RUNS}?has_failures=true").content.decode()
+    assert len(_listed(first)) == 50 and "Page 1 of 2" in first
+    assert 'href="?has_failures=true&amp;page=2"' in first
+    second = staff_client.get(f"{RUNS}?has_failures=true&page=2").content.decode()
+    assert len(_listed(second)) == 5
+    assert not set(_listed(first)) & set(_listed(second))
+
+
+def test_the_run_list_costs_the_same_queries_whatever_the_data(staff_client):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(f"{RUNS}?has_failures=true").status_code == 200
+        return len(captured)
+
+    _estate(scale=1)
+    small = queries()
+    _estate(scale=20)  # past one page
+    assert queries() == small
+
+
+def _detailed_run():
+    run = RunFactory(failed=True, created_at=_days_ago(1))
+    first = PhaseFactory(run=run, tier__run=run, complete=True)
+    second = PhaseFactory(run=run, tier=first.tier, failed=True)
+    for phase, attempt, base in ((first, 1, 500), (first, 2, 700), (second, 1, 40)):
+        PhaseMetricsFactory(phase=phase, attempt=attempt, base_tokens=base, retrieval_tokens=10)
+    from metrics.tests.factories import DashboardEventFactory
+
+    DashboardEventFactory(run=run, phase=second, message="patch apply failed: hunk #2 FAILED")
+    PatternFactory(pattern_id="patch_apply_failed", occurrences=9, run_ids=[run.id, "other"])
+    PatternFactory(pattern_id="unrelated", occurrences=50, run_ids=["other"])
+    replay = RunFactory(finished=True, replay_of=run)
+    return run, first, second, replay
+
+
+def test_the_run_detail_shows_phases_tokens_events_patterns_and_replays(staff_client):
+    run, first, second, replay = _detailed_run()
+    response = staff_client.get(f"{RUNS}{run.id}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    totals = metrics_selectors.consolidated_totals(run.id)
+    assert _figure(page, "total_tokens").replace(",", "") == str(totals["total_tokens"])
+    assert _figure(page, "base_tokens").replace(",", "") == "1240"
+    chart = page.split('data-chart="phase-tokens-chart"')[1].split("</svg>")[0]
+    bases = dict(re.findall(r'data-series="base" data-label="([^"]+)" data-value="(\d+)"', chart))
+    assert bases == {first.phase_id: "1200", second.phase_id: "40"}
+    assert re.findall(r'<tr data-phase="([^"]+)">', page) == [first.phase_id, second.phase_id]
+    assert "hunk #2 FAILED" in page
+    assert re.findall(r'<li data-pattern="([^"]+)">', page) == ["patch_apply_failed"]
+    assert f'data-replay="{replay.id}"' in page
+    replay_page = staff_client.get(f"{RUNS}{replay.id}/").content.decode()
+    assert f'data-original="{run.id}"' in replay_page
+
+
+def test_an_unknown_run_is_a_404_page(staff_client):
+    response = staff_client.get(f"{RUNS}no-such-run/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_run_detail_costs_the_same_queries_whatever_the_run(staff_client):
+    def queries(run_id: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(f"{RUNS}{run_id}/").status_code == 200
+        return len(captured)
+
+    run, *_ = _detailed_run()
+    small = queries(run.id)
+    for _ in range(10):
+        phase = PhaseFactory(run=run, tier__run=run, failed=True)
+        for attempt in (1, 2, 3):
+            PhaseMetricsFactory(phase=phase, attempt=attempt)
+        RunFactory(replay_of=run)
+        PatternFactory(run_ids=[run.id])
+    assert queries(run.id) == small

@@ -66,3 +66,25 @@ def test_an_operator_logs_in_and_reads_the_overview(live_server, browser_page, t
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # Overview → the failed runs → one run's page, its chart against the API.
+    page.get_by_role("link", name="Failed runs in the window").click()
+    page.wait_for_load_state()
+    assert page.locator("#id_has_failures").is_checked()
+    assert page.locator("tr[data-run]").count() == made["failed"]
+    page.screenshot(path=str(ARTIFACTS / "dashboard-runs.png"), full_page=True)
+    page.select_option("#id_state", ["DONE_SUCCESS"])
+    page.locator("#id_has_failures").uncheck()
+    page.get_by_role("button", name="Show runs").click()
+    page.wait_for_load_state()
+    assert page.locator("tr[data-run]").count() == made["succeeded"]
+    run_id = page.locator("tr[data-run]").first.get_attribute("data-run")
+    page.locator("tr[data-run] th a").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Run {run_id}"
+    ledger = _api(live_server, f"/api/v1/runs/{run_id}/metrics/")["results"]
+    bars = page.locator('svg[data-chart="phase-tokens-chart"] rect[data-series="base"]')
+    drawn = sum(int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count()))
+    assert drawn == sum(row["base_tokens"] for row in ledger)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-run.png"), full_page=True)

@@ -47,7 +47,7 @@ class RunViewSet(
     def get_queryset(self):
         if self.action == "retrieve":
             return selectors.runs_with_tiers_and_phases()
-        return Run.objects.order_by("-created_at", "-id")
+        return selectors.runs_newest_first()
 
     def get_serializer_class(self):
         if self.action == "retrieve":
