@@ -112,8 +112,9 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 class TransactionIntentMiddleware:
     """Tells the SQLite backend whether a request's transaction may write: an API
     GET reads its snapshot without taking the write lock, unless its view writes on
-    read (`writes_on_read = True`, e.g. expiring overdue approvals). The admin,
-    little used and writing on read here and there, always takes the lock."""
+    read (`writes_on_read = True` on its class or function, e.g. expiring overdue
+    approvals). The admin, little used and writing on read here and there, always
+    takes the lock."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -132,6 +133,7 @@ class TransactionIntentMiddleware:
             request.method in SAFE_METHODS
             and not request.path.startswith("/admin/")
             and not getattr(view_class, "writes_on_read", False)
+            and not getattr(view_func, "writes_on_read", False)  # a function view's mark
         )
         request._writes_expected_token = writes_expected.set(not reads_only)
 

@@ -3,15 +3,16 @@ people decide the approvals executors wait on."""
 
 import json
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from metrics.forms import ApprovalDecisionForm
 from metrics.models import (
+    APPROVAL_DECIDE_PERMISSION,
     ApprovalRequest,
     DashboardEvent,
     Phase,
@@ -21,7 +22,7 @@ from metrics.models import (
     total_tokens_expression,
 )
 from metrics.selectors import phase_review, phases_with_review
-from metrics.services import ApprovalAlreadyDecided, approval_decide, approvals_expire
+from metrics.services import approvals_expire
 
 
 class TierInline(admin.TabularInline):
@@ -140,13 +141,6 @@ class DashboardEventAdmin(admin.ModelAdmin):
         return False
 
 
-class ApprovalDecisionForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[("approve", "Approve"), ("reject", "Reject"), ("answer", "Answer")]
-    )
-    note = forms.CharField(required=False, max_length=10_000)
-
-
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(admin.ModelAdmin):
     """Pending requests oldest deadline first; each page shows what the executor
@@ -212,7 +206,7 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
         return False  # decided through decide_view, never edited
 
     def _may_decide(self, request) -> bool:
-        return request.user.has_perm("metrics.change_approvalrequest")
+        return request.user.has_perm(APPROVAL_DECIDE_PERMISSION)
 
     def changelist_view(self, request, extra_context=None):
         approvals_expire()  # what passed its deadline shows as decided
@@ -237,28 +231,10 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
         if not self._may_decide(request) or request.method != "POST":
             raise PermissionDenied
         get_object_or_404(ApprovalRequest, pk=approval_id)
-        form = ApprovalDecisionForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, "Choose approve, reject or answer.", messages.ERROR)
-        else:
-            try:
-                decided = approval_decide(
-                    approval_id=approval_id,
-                    decision=form.cleaned_data["decision"],
-                    reason=form.cleaned_data["note"],
-                    by=request.user.get_username(),
-                    method=ApprovalRequest.Method.ADMIN,
-                )
-            except ApprovalAlreadyDecided as error:
-                self.message_user(request, error.detail, messages.ERROR)
-            except ValidationError as error:
-                self.message_user(request, "; ".join(error.messages), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{decided.kind.capitalize()} {decided.pk}: {decided.status}.",
-                    messages.SUCCESS,
-                )
+        decided, text = ApprovalDecisionForm(request.POST).decide(
+            approval_id, by=request.user.get_username(), method=ApprovalRequest.Method.ADMIN
+        )
+        self.message_user(request, text, messages.SUCCESS if decided else messages.ERROR)
         return redirect(reverse("admin:metrics_approvalrequest_change", args=[approval_id]))
 
 

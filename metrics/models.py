@@ -438,6 +438,11 @@ class UTCTimestampText(models.Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
+# Who may decide a pending approval or clarification (the admin's and the
+# dashboard's forms): the model's change permission, as the admin grants it.
+APPROVAL_DECIDE_PERMISSION = "metrics.change_approvalrequest"
+
+
 class ApprovalRequest(models.Model):
     """A human's decision the executor waits for, polling: an approval before a risky
     change (a large deletion, a "risky" decision) or a clarification of an ambiguous
@@ -456,6 +461,7 @@ class ApprovalRequest(models.Model):
     class Method(models.TextChoices):
         API = "api"
         ADMIN = "admin"
+        DASHBOARD = "dashboard"
         TIMEOUT = "timeout"
         AUTO = "auto"  # AUTOPACK_AUTO_APPROVE=1
 

@@ -7,16 +7,21 @@ Staff only; the admin's login page is the login.
 
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from abtests import selectors as ab_selectors
 from autopack_site.dashboard import charts
 from autopack_site.dashboard.filters import RunPageFilter
 from metrics import selectors as metrics_selectors
-from metrics.models import TOKEN_CATEGORIES, Run
+from metrics import services as metrics_services
+from metrics.forms import ApprovalDecisionForm
+from metrics.models import APPROVAL_DECIDE_PERMISSION, TOKEN_CATEGORIES, ApprovalRequest, Run
 from patterns import selectors as pattern_selectors
 from replay import selectors as replay_selectors
 
@@ -159,3 +164,31 @@ def run_detail(request, run_id: str):
         "comparisons": list(ab_selectors.ab_results_for_run(run.pk)),
     }
     return render(request, "dashboard/run_detail.html", context)
+
+
+@staff_member_required
+def approvals(request):
+    metrics_services.approvals_expire()  # what passed its deadline shows as decided
+    context = {
+        "section": "approvals",
+        "approvals": list(metrics_selectors.approvals_pending()),
+        "may_decide": request.user.has_perm(APPROVAL_DECIDE_PERMISSION),
+    }
+    return render(request, "dashboard/approvals.html", context)
+
+
+approvals.writes_on_read = True  # SQLite: this GET's transaction takes the write lock
+
+
+@require_POST
+@staff_member_required
+def approval_decide(request, approval_id: int):
+    """Record the operator's decision, then back to the pending list."""
+    if not request.user.has_perm(APPROVAL_DECIDE_PERMISSION):
+        raise PermissionDenied
+    get_object_or_404(ApprovalRequest, pk=approval_id)
+    decided, text = ApprovalDecisionForm(request.POST).decide(
+        approval_id, by=request.user.get_username(), method=ApprovalRequest.Method.DASHBOARD
+    )
+    messages.add_message(request, messages.SUCCESS if decided else messages.ERROR, text)
+    return redirect("dashboard:approvals")

@@ -88,3 +88,39 @@ def test_an_operator_logs_in_and_reads_the_overview(live_server, browser_page, t
     drawn = sum(int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count()))
     assert drawn == sum(row["base_tokens"] for row in ledger)
     page.screenshot(path=str(ARTIFACTS / "dashboard-run.png"), full_page=True)
+
+
+def test_an_operator_approves_and_rejects_from_the_approvals_page(
+    live_server, browser_page, transactional_db
+):
+    from django.contrib.auth.models import Permission
+
+    from autopack_site.tests.test_dashboard_approvals import _ask
+    from metrics.models import ApprovalRequest
+
+    user = User.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_approvalrequest"))
+    first, second = _ask(hours=1, context="rename module"), _ask(hours=2, context="drop table")
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/?next=/dashboard/approvals/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/approvals/")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-approvals.png"), full_page=True)
+
+    page.get_by_role("button", name=f"Approve #{first.pk}").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == f"Approval {first.pk}: approved."
+    # A rejection needs its reason: the browser will not send the form without one.
+    page.get_by_role("button", name=f"Reject #{second.pk}").click()
+    assert ApprovalRequest.objects.get(pk=second.pk).status == "pending"
+    page.get_by_label("Reason (required)").fill("drops live data")
+    page.get_by_role("button", name=f"Reject #{second.pk}").click()
+    page.wait_for_load_state()
+    assert "Nothing awaits a decision" in page.content()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.decided_by) == ("approved", "operator")
+    assert (second.status, second.rejected_reason) == ("rejected", "drops live data")
