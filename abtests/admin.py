@@ -150,15 +150,8 @@ class ABTestResultAdmin(admin.ModelAdmin):
     def summary_view(self, request, test_id: str):
         """Per-test statistics with a chart of per-pair token deltas and the mean's CI."""
         summary = selectors.experiment_summary(test_id)
-        total = summary.token_deltas["token_delta"]
-        chart = charts.delta_chart(
-            [
-                (f"{p['control_run']} → {p['treatment_run']}", p["token_delta"])
-                for p in summary.pair_token_deltas
-            ],
-            total["mean"],
-            total["ci_low"],
-            total["ci_high"],
+        chart = charts.summary_delta_chart(
+            summary.pair_token_deltas, summary.token_deltas["token_delta"]
         )
         context = {
             **self.admin_site.each_context(request),

@@ -65,3 +65,17 @@ def delta_chart(
         ci_top=ci_top,
         ci_height=(y(low) - ci_top) if low is not None and ci_top is not None else None,
     )
+
+
+def summary_delta_chart(pair_token_deltas: list[dict], total: dict) -> DeltaChart:
+    """The summary's chart: each valid pair's total token delta, with the mean of
+    `total` ({mean, ci_low, ci_high}) and its confidence interval."""
+    return delta_chart(
+        [
+            (f"{p['control_run']} → {p['treatment_run']}", p["token_delta"])
+            for p in pair_token_deltas
+        ],
+        total["mean"],
+        total["ci_low"],
+        total["ci_high"],
+    )

@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 
 from abtests import stats
 from abtests.models import ABTestResult
@@ -13,6 +13,23 @@ DELTA_FIELDS = ("token_delta", *(f"{name}_delta" for name in TOKEN_CATEGORIES))
 
 def ab_results_for_test(test_id: str) -> QuerySet[ABTestResult]:
     return ABTestResult.objects.filter(test_id=test_id).order_by("created_at", "id")
+
+
+def ab_tests_overview() -> QuerySet:
+    """One row per test: valid and invalid pair counts, the valid pairs' mean
+    total token delta and the newest pair's time, newest test first (one GROUP BY)."""
+    valid = Q(is_valid=True)
+    return (
+        ABTestResult.objects.order_by()
+        .values("test_id")
+        .annotate(
+            valid_pairs=Count("id", filter=valid),
+            invalid_pairs=Count("id", filter=~valid),
+            mean_token_delta=Avg("token_delta", filter=valid),
+            latest=Max("created_at"),
+        )
+        .order_by("-latest", "test_id")
+    )
 
 
 def ab_results_for_run(run_id: str) -> QuerySet[ABTestResult]:

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", pages.overview, name="overview"),
     path("runs/", pages.runs, name="runs"),
     re_path(rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/$", pages.run_detail, name="run-detail"),
+    path("ab/", pages.ab_tests, name="ab-tests"),
+    re_path(rf"^ab/(?P<test_id>{IDENTIFIER_PATTERN})/$", pages.ab_test_detail, name="ab-test"),
     path("approvals/", pages.approvals, name="approvals"),
     path("approvals/<int:approval_id>/decide/", pages.approval_decide, name="approval-decide"),
     re_path(

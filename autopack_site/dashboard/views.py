@@ -11,10 +11,12 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from abtests import charts as ab_charts
 from abtests import selectors as ab_selectors
 from autopack_site.dashboard import charts
 from autopack_site.dashboard.filters import RunPageFilter
@@ -29,6 +31,7 @@ WINDOW_DAYS = 30
 TOP_PATTERNS = 5
 PENDING_APPROVALS_SHOWN = 10
 RUNS_PER_PAGE = 50
+TESTS_PER_PAGE = 50
 EVENTS_SHOWN = 200
 # Stacking order, bottom first: outcomes, then runs still in flight.
 RUN_STATE_GROUPS = {
@@ -192,3 +195,27 @@ def approval_decide(request, approval_id: int):
     )
     messages.add_message(request, messages.SUCCESS if decided else messages.ERROR, text)
     return redirect("dashboard:approvals")
+
+
+@staff_member_required
+def ab_tests(request):
+    page = Paginator(ab_selectors.ab_tests_overview(), TESTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "dashboard/ab_tests.html", {"section": "ab", "tests_page": page})
+
+
+@staff_member_required
+def ab_test_detail(request, test_id: str):
+    summary = ab_selectors.experiment_summary(test_id)
+    if summary.valid_pairs + summary.invalid_pairs == 0:
+        raise Http404(f"No A/B test {test_id!r}.")
+    context = {
+        "section": "ab",
+        "summary": summary,
+        "chart": ab_charts.summary_delta_chart(
+            summary.pair_token_deltas, summary.token_deltas["token_delta"]
+        ),
+        "pairs": list(ab_selectors.ab_results_for_test(test_id)),
+    }
+    return render(request, "dashboard/ab_test.html", context)
