@@ -7,6 +7,7 @@ from abtests.api.views import DashboardABResultsView
 from autopack_site.dashboard import views as pages
 from metrics.api.consolidated_views import ConsolidatedMetricsView
 from metrics.models import IDENTIFIER_PATTERN
+from patterns.mining.describe import PATTERN_ID
 
 app_name = "dashboard"
 
@@ -16,6 +17,12 @@ urlpatterns = [
     re_path(rf"^runs/(?P<run_id>{IDENTIFIER_PATTERN})/$", pages.run_detail, name="run-detail"),
     path("ab/", pages.ab_tests, name="ab-tests"),
     re_path(rf"^ab/(?P<test_id>{IDENTIFIER_PATTERN})/$", pages.ab_test_detail, name="ab-test"),
+    path("patterns/", pages.patterns, name="patterns"),
+    re_path(
+        rf"^patterns/(?P<pattern_id>{PATTERN_ID.pattern})/(?P<kind>detector|backlog)/$",
+        pages.pattern_file,
+        name="pattern-file",
+    ),
     path("approvals/", pages.approvals, name="approvals"),
     path("approvals/<int:approval_id>/decide/", pages.approval_decide, name="approval-decide"),
     re_path(

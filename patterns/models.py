@@ -4,7 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-pattern_id_validator = RegexValidator(r"^[a-z][a-z0-9_]{0,63}$", "Use a-z, 0-9 and _ only.")
+from patterns.mining.describe import PATTERN_ID
+
+pattern_id_validator = RegexValidator(rf"^{PATTERN_ID.pattern}$", "Use a-z, 0-9 and _ only.")
 
 
 class Pattern(models.Model):

@@ -45,6 +45,23 @@ def detectors_dir() -> Path:
     )
 
 
+def backlog_dir() -> Path:
+    """Where `pattern_expansion --generate-code` writes backlog entries by default."""
+    return Path(
+        getattr(settings, "PATTERN_BACKLOG_DIR", Path(settings.BASE_DIR) / "docs" / "backlog")
+    )
+
+
+def generated_files(pattern_id: str) -> dict[str, Path]:
+    """The pattern's generated detector and backlog entry, where they exist (the
+    default directories; names as patterns.codegen writes them)."""
+    candidates = {
+        "detector": detectors_dir() / f"pattern_{pattern_id}.py",
+        "backlog": backlog_dir() / f"PATTERN_{pattern_id}.md",
+    }
+    return {kind: path for kind, path in candidates.items() if path.is_file()}
+
+
 @lru_cache(maxsize=8)
 def _load(directory: Path) -> _Loaded:
     loaded = _Loaded(detectors={})

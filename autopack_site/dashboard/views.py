@@ -24,7 +24,9 @@ from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
 from metrics.forms import ApprovalDecisionForm
 from metrics.models import APPROVAL_DECIDE_PERMISSION, TOKEN_CATEGORIES, ApprovalRequest, Run
+from patterns import registry as pattern_registry
 from patterns import selectors as pattern_selectors
+from patterns.models import Pattern
 from replay import selectors as replay_selectors
 
 WINDOW_DAYS = 30
@@ -32,6 +34,7 @@ TOP_PATTERNS = 5
 PENDING_APPROVALS_SHOWN = 10
 RUNS_PER_PAGE = 50
 TESTS_PER_PAGE = 50
+PATTERNS_PER_PAGE = 50
 EVENTS_SHOWN = 200
 # Stacking order, bottom first: outcomes, then runs still in flight.
 RUN_STATE_GROUPS = {
@@ -77,8 +80,8 @@ def _tokens_chart(days: list[date]) -> tuple[charts.StackedChart, dict[str, int]
     return charts.stacked_bars(labels, named), totals
 
 
-def _top_patterns(days: list[date]) -> list[dict]:
-    patterns = pattern_selectors.patterns_top(TOP_PATTERNS)
+def _with_trends(patterns: list[Pattern], days: list[date]) -> list[dict]:
+    """Each pattern with its runs per day over `days` as a sparkline (one query)."""
     per_day = pattern_selectors.pattern_runs_per_day(patterns, days[0])
     return [
         {
@@ -109,7 +112,7 @@ def overview(request):
         "failure_rate_percent": 100 * runs_totals["failed"] / finished if finished else None,
         "tokens_chart": tokens_chart,
         "tokens_totals": tokens_totals,
-        "top_patterns": _top_patterns(days),
+        "top_patterns": _with_trends(pattern_selectors.patterns_top(TOP_PATTERNS), days),
         "campaigns": list(replay_selectors.campaigns_active()),
         "pending_approvals": list(pending[:PENDING_APPROVALS_SHOWN]),
         "pending_approvals_count": metrics_selectors.approvals_pending_count(),
@@ -219,3 +222,37 @@ def ab_test_detail(request, test_id: str):
         "pairs": list(ab_selectors.ab_results_for_test(test_id)),
     }
     return render(request, "dashboard/ab_test.html", context)
+
+
+@staff_member_required
+def patterns(request):
+    listed = Pattern.objects.filter(merged_into__isnull=True).order_by("-occurrences", "id")
+    page = Paginator(listed, PATTERNS_PER_PAGE).get_page(request.GET.get("page"))
+    days = _window(timezone.now().date())
+    rows = _with_trends(list(page.object_list), days)
+    for row in rows:
+        row["files"] = pattern_registry.generated_files(row["pattern"].pattern_id)
+    context = {
+        "section": "patterns",
+        "patterns_page": page,
+        "rows": rows,
+        "window_days": WINDOW_DAYS,
+    }
+    return render(request, "dashboard/patterns.html", context)
+
+
+@staff_member_required
+def pattern_file(request, pattern_id: str, kind: str):
+    """A pattern's generated detector or backlog entry, as text."""
+    pattern = get_object_or_404(Pattern, pattern_id=pattern_id)
+    path = pattern_registry.generated_files(pattern.pattern_id).get(kind)
+    if path is None:
+        raise Http404(f"No generated {kind} for {pattern_id}.")
+    context = {
+        "section": "patterns",
+        "pattern": pattern,
+        "kind": kind,
+        "file_name": path.name,
+        "text": path.read_text(encoding="utf-8"),
+    }
+    return render(request, "dashboard/pattern_file.html", context)

@@ -13,7 +13,7 @@ from django.db import transaction
 from autopack_site.arguments import positive_int
 from autopack_site.dates import BoundError, parse_bound
 from metrics.selectors import unknown_run_ids
-from patterns import codegen
+from patterns import codegen, registry
 from patterns.input_files import InputFileError, read_failure_messages
 from patterns.mining import MinedPattern, mine
 from patterns.selectors import failure_messages, known_patterns
@@ -66,11 +66,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Write detector, tests and backlog entry per top pattern.",
         )
-        parser.add_argument("--output-dir", type=Path, default=base / "patterns" / "detectors")
+        parser.add_argument("--output-dir", type=Path, default=registry.detectors_dir())
         parser.add_argument(
             "--tests-dir", type=Path, default=base / "patterns" / "tests" / "detectors"
         )
-        parser.add_argument("--backlog-dir", type=Path, default=base / "docs" / "backlog")
+        parser.add_argument("--backlog-dir", type=Path, default=registry.backlog_dir())
         parser.add_argument(
             "--dry-run", action="store_true", help="Report only: store nothing, write no files."
         )
