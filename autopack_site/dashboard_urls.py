@@ -23,6 +23,11 @@ urlpatterns = [
         pages.pattern_file,
         name="pattern-file",
     ),
+    path("replays/", pages.replays, name="replays"),
+    path("replays/dry-run/", pages.replay_dry_run, name="replay-dry-run"),
+    re_path(
+        rf"^replays/(?P<campaign_id>{IDENTIFIER_PATTERN})/$", pages.replay_detail, name="replay"
+    ),
     path("approvals/", pages.approvals, name="approvals"),
     path("approvals/<int:approval_id>/decide/", pages.approval_decide, name="approval-decide"),
     re_path(

@@ -1,9 +1,12 @@
-"""Reads for replay campaigns: which runs a campaign would replay."""
+"""Reads for replay campaigns: which runs a campaign would replay, their progress
+and the attempts' comparison reports."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
@@ -90,3 +93,20 @@ def campaigns_active() -> QuerySet[ReplayCampaign]:
         .exclude(status__in=ReplayCampaign.Status.finished())
         .order_by("created_at", "id")
     )
+
+
+def campaign_attempts(campaign: ReplayCampaign) -> QuerySet[ReplayAttempt]:
+    """A campaign's attempts in the order they were queued, with both runs."""
+    return campaign.attempts.select_related("original_run", "replay_run").order_by("id")
+
+
+def attempt_report(attempt: ReplayAttempt) -> dict | None:
+    """The attempt's comparison report (replay.compare.run_comparison), or None
+    while it has none, or when the file is gone or unreadable."""
+    if not attempt.report_path:
+        return None
+    try:
+        report = json.loads(Path(attempt.report_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None

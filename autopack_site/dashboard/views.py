@@ -28,6 +28,7 @@ from patterns import registry as pattern_registry
 from patterns import selectors as pattern_selectors
 from patterns.models import Pattern
 from replay import selectors as replay_selectors
+from replay.forms import ReplayDryRunForm
 
 WINDOW_DAYS = 30
 TOP_PATTERNS = 5
@@ -35,6 +36,7 @@ PENDING_APPROVALS_SHOWN = 10
 RUNS_PER_PAGE = 50
 TESTS_PER_PAGE = 50
 PATTERNS_PER_PAGE = 50
+CAMPAIGNS_PER_PAGE = 50
 EVENTS_SHOWN = 200
 # Stacking order, bottom first: outcomes, then runs still in flight.
 RUN_STATE_GROUPS = {
@@ -256,3 +258,59 @@ def pattern_file(request, pattern_id: str, kind: str):
         "text": path.read_text(encoding="utf-8"),
     }
     return render(request, "dashboard/pattern_file.html", context)
+
+
+def _replays_page(request, form: ReplayDryRunForm, selection: list[dict] | None, status=200):
+    campaigns = replay_selectors.campaigns_with_progress().order_by("-created_at", "-id")
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "section": "replays",
+        "campaigns_page": page,
+        "form": form,
+        "selection": selection,
+    }
+    return render(request, "dashboard/replays.html", context, status=status)
+
+
+@staff_member_required
+def replays(request):
+    return _replays_page(request, ReplayDryRunForm(), None)
+
+
+@require_POST
+@staff_member_required
+def replay_dry_run(request):
+    """What a campaign with these filters would replay; nothing is cloned or stored."""
+    form = ReplayDryRunForm(request.POST)
+    if not form.is_valid():
+        return _replays_page(request, form, None, status=400)
+    options = form.cleaned_data
+    runs = replay_selectors.runs_for_replay(
+        run_ids=options["run_ids"],
+        date_from=options["from_date"],
+        date_to=options["to_date"],
+        state=options["state"],
+    )
+    return _replays_page(request, form, replay_selectors.replay_candidates(runs))
+
+
+@staff_member_required
+def replay_detail(request, campaign_id: str):
+    campaign = get_object_or_404(replay_selectors.campaigns_with_progress(), pk=campaign_id)
+    attempts = [
+        {"attempt": attempt, "report": replay_selectors.attempt_report(attempt)}
+        for attempt in replay_selectors.campaign_attempts(campaign)
+    ]
+    still_failing: dict[str, int] = {}
+    for entry in attempts:
+        report = entry["report"]
+        if report and not report.get("recovered"):
+            for pattern_id in report.get("replay_failure_patterns", []):
+                still_failing[pattern_id] = still_failing.get(pattern_id, 0) + 1
+    context = {
+        "section": "replays",
+        "campaign": campaign,
+        "attempts": attempts,
+        "still_failing": sorted(still_failing.items(), key=lambda item: (-item[1], item[0])),
+    }
+    return render(request, "dashboard/replay_detail.html", context)

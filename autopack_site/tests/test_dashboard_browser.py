@@ -124,3 +124,56 @@ def test_an_operator_approves_and_rejects_from_the_approvals_page(
     second.refresh_from_db()
     assert (first.status, first.decided_by) == ("approved", "operator")
     assert (second.status, second.rejected_reason) == ("rejected", "drops live data")
+
+
+def test_an_operator_walks_every_page_and_starts_a_dry_run(
+    live_server, browser_page, transactional_db
+):
+    from abtests.tests.factories import ABTestResultFactory
+    from replay.tests.factories import failed_run, queued_campaign
+
+    User.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    _estate(scale=1)
+    for delta in (-50, 20):
+        ABTestResultFactory(test_id="exp-browser", base_tokens_delta=delta)
+    candidate = failed_run()
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/?next=/dashboard/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    navigation = page.get_by_role("navigation", name="Dashboard")
+    for link, heading, shot in [
+        ("Patterns", "Failure patterns", "patterns"),
+        ("A/B", "A/B tests", "ab"),
+        ("Replays", "Replay campaigns", "replays"),
+        ("Approvals", "Pending approvals", "approvals-list"),
+        ("Runs", "Runs", "runs-all"),
+        ("Overview", "Overview", "overview-again"),
+    ]:
+        navigation.get_by_role("link", name=link, exact=True).click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", level=1).inner_text() == heading
+        assert navigation.locator('[aria-current="page"]').inner_text() == link
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{shot}.png"), full_page=True)
+
+    navigation.get_by_role("link", name="A/B", exact=True).click()
+    page.get_by_role("link", name="exp-browser").click()
+    page.wait_for_load_state()
+    assert page.locator("#ab-delta-chart rect.bar").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "dashboard-ab-test.png"), full_page=True)
+
+    navigation.get_by_role("link", name="Replays", exact=True).click()
+    page.get_by_label("Run ids").fill(candidate.id)
+    page.get_by_role("button", name="Show the selection").click()
+    page.wait_for_load_state()
+    assert page.locator("tr[data-selected]").count() == 1
+    assert page.locator("tr[data-selected]").get_attribute("data-selected") == candidate.id
+    assert "Nothing has been cloned" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-replay-dry-run.png"), full_page=True)
+    campaign = queued_campaign(candidate)
+    page.goto(f"{live_server.url}/dashboard/replays/{campaign.pk}/")
+    assert page.locator("tr[data-attempt]").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "dashboard-replay.png"), full_page=True)
