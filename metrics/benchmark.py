@@ -95,7 +95,7 @@ def bench_data_delete() -> None:
     runs._raw_delete(connection.alias)
 
 
-def _build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, str]:
+def bench_data_build(rows: int, runs: int, progress: Callable[[str], None]) -> tuple[str, str]:
     """Create `runs` runs holding `rows` ledger rows; return (big run id, small run id)."""
     now = timezone.now()
     run_ids = [f"{PREFIX}{index:06d}" for index in range(runs)]
@@ -452,7 +452,7 @@ def _run_benchmark(
     client = WSGIClient(key)
     try:
         started = time.perf_counter()
-        big, small = _build(rows, runs, progress)
+        big, small = bench_data_build(rows, runs, progress)
         report.figures["build seconds"] = time.perf_counter() - started
         report.figures["ledger rows in table"] = PhaseMetrics.objects.count()
 

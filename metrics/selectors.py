@@ -1,7 +1,8 @@
 """Reads from the run store that take more than one line."""
 
+import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date
 from functools import partial
 from typing import TypedDict
 
@@ -24,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from autopack_site.dates import utc_day_end, utc_day_start
+from autopack_site.dates import utc_day_start
 from autopack_site.db.prepared import PreparedQuery, PreparedSideBySide
 from autopack_site.errors import NotFoundError
 from metrics.models import (
@@ -494,40 +495,124 @@ class DailyTotals(TypedDict):
     rows: int
 
 
+def _ledger_days_sql(*, split: bool, with_run: bool) -> str:
+    """One aggregate of the raw ledger per UTC day of a window (the days generated
+    by the database, each summed over its own range of the created_at index).
+
+    A GROUP BY over the window's rows computes every row's day and sorts or hashes
+    them all: on a million-row ledger, 3-4x slower than summing each day's range.
+    Parameters: the first and last day (ISO dates), then the run id if `with_run`.
+    """
+    quote = connection.ops.quote_name
+    ledger, created = quote(PhaseMetrics._meta.db_table), quote("created_at")
+    run = f"{quote('run_id')} = %s AND " if with_run else ""
+    if connection.vendor == "postgresql":  # SUM of BIGINT is NUMERIC: no overflow
+        sums = ", ".join(f"SUM({quote(name)})" for name in TOKEN_CATEGORIES)
+        return (
+            f"SELECT d::date, s.* FROM generate_series(%s::date, %s::date, interval '1 day') "
+            f"AS d CROSS JOIN LATERAL (SELECT {sums}, COUNT(*) FROM {ledger} WHERE {run}"
+            f"{created} >= d AT TIME ZONE 'UTC' AND "
+            f"{created} < (d + interval '1 day') AT TIME ZONE 'UTC') AS s"
+        )
+    # SQLite: no LATERAL, so each day's aggregates come back as one JSON array;
+    # `split` sums the high and low 32 bits apart (see exact_sum_parts).
+    columns = [quote(name) for name in TOKEN_CATEGORIES]
+    if split:
+        sums = ", ".join(f"SUM({c} >> {_LOW_BITS}), SUM({c} & {_LOW_MASK})" for c in columns)
+    else:
+        sums = ", ".join(f"SUM({column})" for column in columns)
+    return (
+        "WITH RECURSIVE days(d) AS (SELECT %s UNION ALL "
+        "SELECT date(d, '+1 day') FROM days WHERE d < %s) "
+        f"SELECT d, (SELECT json_array({sums}, COUNT(*)) FROM {ledger} WHERE {run}"
+        f"{created} >= d AND {created} < date(d, '+1 day')) FROM days"
+    )
+
+
+def _ledger_day_rows(first: date, last: date, run_id: str | None, *, split: bool) -> list[tuple]:
+    """(day, [category sums…], rows) per day with ledger rows, first to last."""
+    params = [first.isoformat(), last.isoformat(), *([run_id] if run_id else [])]
+    with connection.cursor() as cursor:
+        cursor.execute(_ledger_days_sql(split=split, with_run=bool(run_id)), params)
+        fetched = cursor.fetchall()
+    days = []
+    for day, *values in fetched:
+        if connection.vendor != "postgresql":
+            values = json.loads(values[0])
+            if split:
+                halves, values = values[:-1], values[-1:]
+                values = [
+                    (high << _LOW_BITS) + low
+                    for high, low in zip(halves[::2], halves[1::2], strict=True)
+                ] + values
+        *sums, rows = (int(value or 0) for value in values)
+        if rows:
+            days.append((date.fromisoformat(day) if isinstance(day, str) else day, sums, rows))
+    return days
+
+
+def _ledger_bounds(run_id: str | None) -> tuple[date, date] | None:
+    """The UTC days of the oldest and newest raw ledger row (two index lookups)."""
+    ledger = PhaseMetrics.objects.filter(run_id=run_id) if run_id else PhaseMetrics.objects
+    moments = ledger.order_by("created_at").values_list("created_at", flat=True)
+    oldest, newest = moments.first(), moments.reverse().first()
+    if oldest is None:
+        return None
+    return oldest.astimezone(UTC).date(), newest.astimezone(UTC).date()
+
+
+def _ledger_days(
+    date_from: date | None, date_to: date | None, run_id: str | None
+) -> list[tuple[date, list[int], int]]:
+    """The raw ledger's per-day sums in the window (a missing bound: the ledger's
+    own oldest or newest day)."""
+    if date_from is None or date_to is None:
+        bounds = _ledger_bounds(run_id)
+        if bounds is None:
+            return []
+        date_from = max(date_from or bounds[0], bounds[0])
+        date_to = min(date_to or bounds[1], bounds[1])
+    if date_from > date_to:
+        return []
+    if connection.vendor != "sqlite":
+        return _ledger_day_rows(date_from, date_to, run_id, split=False)
+    try:  # one SUM per category, unless a day's total passes 2**63
+        return _ledger_day_rows(date_from, date_to, run_id, split=False)
+    except OperationalError as error:
+        if "integer overflow" not in str(error):
+            raise
+        return _ledger_day_rows(date_from, date_to, run_id, split=True)
+
+
 def daily_totals(
     *, date_from: date | None = None, date_to: date | None = None, run_id: str | None = None
 ) -> list[DailyTotals]:
     """Return token totals per UTC day, raw rows and rolled-up summaries together.
 
-    Two GROUP BY queries (one per source) merged by day: the merge touches one
-    entry per day, never a ledger row.
+    The raw ledger summed day by day in the database, the summaries in one GROUP
+    BY; the merge touches one entry per day, never a ledger row.
     """
-    ledger = PhaseMetrics.objects.all()
     summaries = DailyTokenSummary.objects.all()
     if run_id:
-        ledger, summaries = ledger.filter(run_id=run_id), summaries.filter(run_id=run_id)
+        summaries = summaries.filter(run_id=run_id)
     if date_from:
-        ledger = ledger.filter(created_at__gte=utc_day_start(date_from))
         summaries = summaries.filter(date__gte=date_from)
     if date_to:
         summaries = summaries.filter(date__lte=date_to)
-        if (end := utc_day_end(date_to)) is not None:
-            ledger = ledger.filter(created_at__lt=end)
-    raw = (
-        ledger.annotate(day=UTCDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(**_sums(), rows=Count("id"))
-    )
     rolled = (
         summaries.order_by().values("date").annotate(**_sums(), rows=Coalesce(Sum("row_count"), 0))
     )
     by_day: dict[date, dict] = {}
-    entries = [*({**r, "date": r.pop("day")} for r in raw), *rolled]
-    for entry in map(_sum_values, entries):
-        merged = by_day.setdefault(entry["date"], dict.fromkeys((*TOKEN_CATEGORIES, "rows"), 0))
+
+    def add(day: date, values: dict) -> None:
+        merged = by_day.setdefault(day, dict.fromkeys((*TOKEN_CATEGORIES, "rows"), 0))
         for name in (*TOKEN_CATEGORIES, "rows"):
-            merged[name] += entry[name]
+            merged[name] += values[name]
+
+    for day, sums, rows in _ledger_days(date_from, date_to, run_id):
+        add(day, {**dict(zip(TOKEN_CATEGORIES, sums, strict=True)), "rows": rows})
+    for entry in map(_sum_values, rolled):
+        add(entry["date"], entry)
     return [
         DailyTotals(
             date=day,

@@ -303,6 +303,9 @@ def test_a_clarification_is_answered_in_the_admin(admin_client, authed_client, c
     asked = ask(authed_client, "clarification_request", "/clarification/request").json()
     page = admin_client.get(f"/admin/metrics/approvalrequest/{asked['clarification_id']}/change/")
     assert b'value="answer"' in page.content and b'value="approve"' not in page.content
+    # A forged "approve" of a clarification is refused with a message, not a 500.
+    wrong = decide(admin_client, asked["clarification_id"], "approve")
+    assert wrong.status_code == 200 and "cannot be decided by approve" in wrong.content.decode()
     decide(admin_client, asked["clarification_id"], "answer", "README.md")
     assert authed_client.get(f"/clarification/status/{P2}").json()["response"] == "README.md"
 

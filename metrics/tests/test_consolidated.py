@@ -329,3 +329,54 @@ def test_reads_stay_exact_past_64_bits(authed_client, consolidated_on):
     days = daily.json()["results"]
     assert [d["base_tokens"] for d in days] == [4 * 10**18] * 3 + [10**19]
     assert sum(d["total_tokens"] for d in days) == expected
+
+
+# --- Daily totals: per-day sums by the database equal the definition ---------------
+
+_MIDNIGHT = datetime(2026, 11, 10, tzinfo=UTC)
+_moments = st.integers(min_value=-3, max_value=3).flatmap(
+    lambda day: st.sampled_from(
+        [
+            _MIDNIGHT + timedelta(days=day),  # exactly midnight: that day
+            _MIDNIGHT + timedelta(days=day, microseconds=-1),  # the day before
+            _MIDNIGHT + timedelta(days=day, hours=12, microseconds=250_000),
+        ]
+    )
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(_moments, st.integers(0, 10**15), st.booleans()), max_size=12),
+    window=st.tuples(*[st.one_of(st.none(), st.integers(-4, 4))] * 2),  # None: no bound
+    by_run=st.booleans(),
+)
+def test_daily_totals_equal_the_definition(db, rows, window, by_run):
+    from metrics import selectors
+
+    PhaseMetrics.objects.all().delete()
+    runs = [RunFactory(), RunFactory()]
+    phases = [PhaseFactory(run=run, tier__run=run) for run in runs]
+    PhaseMetrics.objects.bulk_create(
+        PhaseMetrics(
+            run=runs[second], phase=phases[second], attempt=n + 1, base_tokens=tokens, created_at=at
+        )
+        for n, (at, tokens, second) in enumerate(rows)
+    )
+    first, last = (
+        None if offset is None else _MIDNIGHT.date() + timedelta(days=offset) for offset in window
+    )
+    run_id = runs[0].id if by_run else None
+    expected: dict[date, list[int]] = {}
+    for at, tokens, second in rows:
+        day = at.astimezone(UTC).date()
+        inside = (first is None or first <= day) and (last is None or day <= last)
+        if inside and (run_id is None or not second):
+            totals = expected.setdefault(day, [0, 0])
+            totals[0] += tokens
+            totals[1] += 1
+    found = selectors.daily_totals(date_from=first, date_to=last, run_id=run_id)
+    assert {d["date"]: [d["base_tokens"], d["rows"]] for d in found} == expected
+    assert [d["date"] for d in found] == sorted(expected)
