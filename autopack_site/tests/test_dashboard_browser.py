@@ -126,17 +126,17 @@ def test_an_operator_approves_and_rejects_from_the_approvals_page(
     assert (second.status, second.rejected_reason) == ("rejected", "drops live data")
 
 
-def test_an_operator_walks_every_page_and_starts_a_dry_run(
-    live_server, browser_page, transactional_db
+def test_an_operator_walks_every_page_on_the_demo_data_and_starts_a_dry_run(
+    live_server, browser_page, transactional_db, settings, tmp_path
 ):
-    from abtests.tests.factories import ABTestResultFactory
-    from replay.tests.factories import failed_run, queued_campaign
+    from abtests.models import ABTestResult
+    from autopack_site.tests.test_dashboard_demo import load_demo
+    from metrics.models import Run
+    from replay.models import ReplayCampaign
 
+    settings.AUTOPACK_REPLAY_RESULTS_DIR = tmp_path
+    load_demo()
     User.objects.create_user("operator", password=PASSWORD, is_staff=True)
-    _estate(scale=1)
-    for delta in (-50, 20):
-        ABTestResultFactory(test_id="exp-browser", base_tokens_delta=delta)
-    candidate = failed_run()
     page = browser_page
     page.goto(f"{live_server.url}/admin/login/?next=/dashboard/")
     page.fill("#id_username", "operator")
@@ -151,7 +151,7 @@ def test_an_operator_walks_every_page_and_starts_a_dry_run(
         ("Replays", "Replay campaigns", "replays"),
         ("Approvals", "Pending approvals", "approvals-list"),
         ("Runs", "Runs", "runs-all"),
-        ("Overview", "Overview", "overview-again"),
+        ("Overview", "Overview", "overview-demo"),
     ]:
         navigation.get_by_role("link", name=link, exact=True).click()
         page.wait_for_load_state()
@@ -159,21 +159,49 @@ def test_an_operator_walks_every_page_and_starts_a_dry_run(
         assert navigation.locator('[aria-current="page"]').inner_text() == link
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{shot}.png"), full_page=True)
 
+    # The demo's tokens per category, drawn, against the daily API's figures.
+    days = _api(live_server, "/api/v1/metrics/daily/")["results"]
+    bars = page.locator('svg[data-chart="tokens-chart"] rect[data-series="base"]')
+    drawn = sum(int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count()))
+    assert drawn == sum(day["base_tokens"] for day in days if day["date"] >= _window_start())
+    assert page.locator("tr[data-pattern]").count() == min(5, _standalone_patterns())
+
+    test_id = ABTestResult.objects.values_list("test_id", flat=True).first()
     navigation.get_by_role("link", name="A/B", exact=True).click()
-    page.get_by_role("link", name="exp-browser").click()
+    page.get_by_role("link", name=test_id, exact=True).click()
     page.wait_for_load_state()
-    assert page.locator("#ab-delta-chart rect.bar").count() == 2
+    valid = ABTestResult.objects.filter(test_id=test_id, is_valid=True).count()
+    assert page.locator("#ab-delta-chart rect.bar").count() == valid
     page.screenshot(path=str(ARTIFACTS / "dashboard-ab-test.png"), full_page=True)
 
+    campaign = ReplayCampaign.objects.order_by("created_at").first()
     navigation.get_by_role("link", name="Replays", exact=True).click()
+    page.get_by_role("link", name=campaign.pk).click()
+    page.wait_for_load_state()
+    assert page.locator("tr[data-attempt]").count() == campaign.attempts.count()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-replay.png"), full_page=True)
+
+    candidate = Run.objects.filter(state__startswith="DONE_FAILED_", replay_of=None).first()
+    navigation.get_by_role("link", name="Replays", exact=True).click()
+    runs_before = Run.objects.count()
     page.get_by_label("Run ids").fill(candidate.id)
     page.get_by_role("button", name="Show the selection").click()
     page.wait_for_load_state()
     assert page.locator("tr[data-selected]").count() == 1
     assert page.locator("tr[data-selected]").get_attribute("data-selected") == candidate.id
-    assert "Nothing has been cloned" in page.content()
+    assert "Nothing has been cloned" in page.content() and Run.objects.count() == runs_before
     page.screenshot(path=str(ARTIFACTS / "dashboard-replay-dry-run.png"), full_page=True)
-    campaign = queued_campaign(candidate)
-    page.goto(f"{live_server.url}/dashboard/replays/{campaign.pk}/")
-    assert page.locator("tr[data-attempt]").count() == 1
-    page.screenshot(path=str(ARTIFACTS / "dashboard-replay.png"), full_page=True)
+
+
+def _window_start() -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.now().date() - timedelta(days=29)).isoformat()
+
+
+def _standalone_patterns() -> int:
+    from patterns.models import Pattern
+
+    return Pattern.objects.filter(merged_into__isnull=True).count()
