@@ -28,6 +28,11 @@ urlpatterns = [
     re_path(
         rf"^replays/(?P<campaign_id>{IDENTIFIER_PATTERN})/$", pages.replay_detail, name="replay"
     ),
+    re_path(
+        rf"^replays/(?P<campaign_id>{IDENTIFIER_PATTERN})/attempts/(?P<attempt_id>[0-9]+)/report/$",
+        pages.replay_report,
+        name="replay-report",
+    ),
     path("approvals/", pages.approvals, name="approvals"),
     path("approvals/<int:approval_id>/decide/", pages.approval_decide, name="approval-decide"),
     re_path(

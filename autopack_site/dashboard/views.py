@@ -5,6 +5,7 @@ A composition root, like the URL map: it reads from every app, and writes nothin
 Staff only; the admin's login page is the login.
 """
 
+import json
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -29,6 +30,7 @@ from patterns import selectors as pattern_selectors
 from patterns.models import Pattern
 from replay import selectors as replay_selectors
 from replay.forms import ReplayDryRunForm
+from replay.models import ReplayAttempt
 
 WINDOW_DAYS = 30
 TOP_PATTERNS = 5
@@ -314,3 +316,19 @@ def replay_detail(request, campaign_id: str):
         "still_failing": sorted(still_failing.items(), key=lambda item: (-item[1], item[0])),
     }
     return render(request, "dashboard/replay_detail.html", context)
+
+
+@staff_member_required
+def replay_report(request, campaign_id: str, attempt_id: int):
+    """One attempt's comparison report (original against replay), as written."""
+    attempt = get_object_or_404(ReplayAttempt, pk=attempt_id, campaign_id=campaign_id)
+    report = replay_selectors.attempt_report(attempt)
+    if report is None:
+        raise Http404(f"Attempt {attempt_id} has no report.")
+    context = {
+        "section": "replays",
+        "attempt": attempt,
+        "report": report,
+        "text": json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True),
+    }
+    return render(request, "dashboard/replay_report.html", context)

@@ -104,6 +104,13 @@ def test_a_campaign_page_shows_attempts_reports_and_still_failing_patterns(staff
     assert "-120" in page
     assert re.findall(r'data-still-failing="([^"]+)"', page) == ["ci_failed", "no_module_named"]
     assert staff_client.get(f"{PAGE}no-such-campaign/").status_code == 404
+    # Each report, as written, one link away; none for an attempt whose file is gone.
+    report = staff_client.get(f"{PAGE}{campaign.pk}/attempts/{second.pk}/report/")
+    assert report.status_code == 200 and "no_module_named" in report.content.decode()
+    assert f"/attempts/{second.pk}/report/" in page
+    assert staff_client.get(f"{PAGE}{campaign.pk}/attempts/{third.pk}/report/").status_code == 404
+    other = queued_campaign(failed_run())
+    assert staff_client.get(f"{PAGE}{other.pk}/attempts/{second.pk}/report/").status_code == 404
 
 
 def test_the_replay_pages_cost_the_same_queries_whatever_the_data(staff_client, tmp_path):
