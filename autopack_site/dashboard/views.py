@@ -57,16 +57,23 @@ def _window(today: date) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(WINDOW_DAYS - 1, -1, -1)]
 
 
-def _runs_chart(days: list[date]) -> tuple[charts.StackedChart, dict[str, int]]:
+def _runs_chart(
+    days: list[date],
+) -> tuple[charts.StackedChart, dict[str, int], list[tuple[str, int]]]:
+    """The chart (states stacked in three groups), each group's total, and each
+    state's own count over the window, in the states' order."""
     group_of = {state: group for group, states in RUN_STATE_GROUPS.items() for state in states}
     index = {day: position for position, day in enumerate(days)}
     series = {group: [0] * len(days) for group in RUN_STATE_GROUPS}
+    per_state = dict.fromkeys(Run.State.values, 0)
     for row in metrics_selectors.runs_by_state_per_day(days[0]):
         if row["date"] in index:
             series[group_of[row["state"]]][index[row["date"]]] += row["runs"]
+            per_state[row["state"]] += row["runs"]
     totals = {group: sum(values) for group, values in series.items()}
     labels = [day.strftime("%m-%d") for day in days]
-    return charts.stacked_bars(labels, series), totals
+    states = [(state, count) for state, count in per_state.items() if count]
+    return charts.stacked_bars(labels, series), totals, states
 
 
 def _tokens_chart(days: list[date]) -> tuple[charts.StackedChart, dict[str, int]]:
@@ -100,7 +107,7 @@ def _with_trends(patterns: list[Pattern], days: list[date]) -> list[dict]:
 @staff_member_required
 def overview(request):
     days = _window(timezone.now().date())
-    runs_chart, runs_totals = _runs_chart(days)
+    runs_chart, runs_totals, runs_per_state = _runs_chart(days)
     tokens_chart, tokens_totals = _tokens_chart(days)
     finished = runs_totals["succeeded"] + runs_totals["failed"]
     pending = metrics_selectors.approvals_pending()
@@ -111,6 +118,7 @@ def overview(request):
         "last_day": days[-1],
         "runs_chart": runs_chart,
         "runs_totals": runs_totals,
+        "runs_per_state": runs_per_state,
         "runs_in_progress": runs_totals["in progress"],
         # Of the runs that finished in the window, the share that failed.
         "failure_rate_percent": 100 * runs_totals["failed"] / finished if finished else None,

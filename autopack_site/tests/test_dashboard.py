@@ -96,6 +96,12 @@ def test_the_overview_shows_the_selectors_figures(staff_client):
     assert _figure(page, "runs-failed") == str(made["failed"])  # the 45-day-old run is out
     assert _figure(page, "runs-in-progress") == str(made["in progress"])
     assert _figure(page, "failure-rate") == "50.0%"
+    per_state = dict(re.findall(r'<tr data-state="([^"]+)">.*?class="number">(\d+)<', page))
+    assert per_state == {
+        Run.State.DONE_SUCCESS: str(made["succeeded"]),
+        Run.State.DONE_FAILED_ENVIRONMENT: str(made["failed"]),
+        Run.State.PHASE_EXECUTION: str(made["in progress"]),
+    }
     # Token figures are the daily selector's, the API's one source of every total.
     start = timezone.now().date() - timedelta(days=29)
     days = metrics_selectors.daily_totals(date_from=start, date_to=timezone.now().date())

@@ -109,6 +109,9 @@ def test_an_operator_approves_and_rejects_from_the_approvals_page(
     page.wait_for_url(f"{live_server.url}/dashboard/approvals/")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-approvals.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("button", name=f"Approve #{first.pk}").click()
     page.wait_for_load_state()
@@ -158,6 +161,9 @@ def test_an_operator_walks_every_page_on_the_demo_data_and_starts_a_dry_run(
         assert page.get_by_role("heading", level=1).inner_text() == heading
         assert navigation.locator('[aria-current="page"]').inner_text() == link
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{shot}.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways page
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, link
+        page.set_viewport_size({"width": 1280, "height": 900})
 
     # The demo's tokens per category, drawn, against the daily API's figures.
     days = _api(live_server, "/api/v1/metrics/daily/")["results"]
