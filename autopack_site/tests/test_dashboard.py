@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from autopack_site.tests.dashboard_support import queries_of
 from metrics import selectors as metrics_selectors
 from metrics.models import TOKEN_CATEGORIES, ApprovalRequest, Run
 from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactory
@@ -20,13 +19,6 @@ from replay.tests.factories import failed_run, queued_campaign
 pytestmark = pytest.mark.django_db
 
 OVERVIEW = "/dashboard/"
-
-
-@pytest.fixture
-def staff_client(client):
-    user = User.objects.create_user("operator", password="x", is_staff=True)
-    client.force_login(user)
-    return client
 
 
 def _days_ago(days: int, hour: int = 12):
@@ -132,9 +124,7 @@ def test_the_overview_shows_the_selectors_figures(staff_client):
 
 def test_the_overview_costs_the_same_queries_whatever_the_data(staff_client):
     def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(OVERVIEW).status_code == 200
-        return len(captured)
+        return queries_of(staff_client, OVERVIEW)
 
     _estate(scale=1)
     small = queries()
@@ -207,9 +197,7 @@ def test_the_run_list_pages_keep_their_filters(staff_client):
 
 def test_the_run_list_costs_the_same_queries_whatever_the_data(staff_client):
     def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(f"{RUNS}?has_failures=true").status_code == 200
-        return len(captured)
+        return queries_of(staff_client, f"{RUNS}?has_failures=true")
 
     _estate(scale=1)
     small = queries()
@@ -259,9 +247,7 @@ def test_an_unknown_run_is_a_404_page(staff_client):
 
 def test_the_run_detail_costs_the_same_queries_whatever_the_run(staff_client):
     def queries(run_id: str) -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(f"{RUNS}{run_id}/").status_code == 200
-        return len(captured)
+        return queries_of(staff_client, f"{RUNS}{run_id}/")
 
     run, *_ = _detailed_run()
     small = queries(run.id)

@@ -4,20 +4,12 @@ selector the API uses, rendered by the admin summary's own template."""
 import re
 
 import pytest
-from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from abtests import selectors
 from abtests.tests.factories import ABTestResultFactory
+from autopack_site.tests.dashboard_support import queries_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(User.objects.create_user("operator", password="x", is_staff=True))
-    return client
 
 
 @pytest.fixture
@@ -63,9 +55,7 @@ def test_an_unknown_test_is_a_404(staff_client):
 
 def test_the_ab_pages_cost_the_same_queries_whatever_the_data(staff_client):
     def queries(url: str) -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(url).status_code == 200
-        return len(captured)
+        return queries_of(staff_client, url)
 
     ABTestResultFactory(test_id="exp-a", base_tokens_delta=1)
     small = queries("/dashboard/ab/"), queries("/dashboard/ab/exp-a/")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from rest_framework_api_key.models import APIKey
 
+from autopack_site.tests.dashboard_support import log_in
 from autopack_site.tests.test_dashboard import _estate
 
 pytestmark = pytest.mark.browser
@@ -102,11 +103,7 @@ def test_an_operator_approves_and_rejects_from_the_approvals_page(
     user.user_permissions.add(Permission.objects.get(codename="change_approvalrequest"))
     first, second = _ask(hours=1, context="rename module"), _ask(hours=2, context="drop table")
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/dashboard/approvals/")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/dashboard/approvals/")
+    log_in(page, live_server.url, "/dashboard/approvals/", "operator", PASSWORD)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-approvals.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways page
@@ -141,11 +138,7 @@ def test_an_operator_walks_every_page_on_the_demo_data_and_starts_a_dry_run(
     load_demo()
     User.objects.create_user("operator", password=PASSWORD, is_staff=True)
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/dashboard/")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/dashboard/")
+    log_in(page, live_server.url, "/dashboard/", "operator", PASSWORD)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     navigation = page.get_by_role("navigation", name="Dashboard")
     for link, heading, shot in [

@@ -3,22 +3,14 @@
 import re
 
 import pytest
-from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
+from autopack_site.tests.dashboard_support import queries_of
 from autopack_site.tests.test_dashboard import _days_ago
 from metrics.tests.factories import RunFactory
 from patterns.tests.factories import PatternFactory
 
 pytestmark = pytest.mark.django_db
 PAGE = "/dashboard/patterns/"
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(User.objects.create_user("operator", password="x", is_staff=True))
-    return client
 
 
 @pytest.fixture
@@ -56,9 +48,7 @@ def test_the_list_shows_counts_trends_and_generated_files(staff_client, generate
 
 def test_the_pattern_list_costs_the_same_queries_whatever_the_data(staff_client, generated):
     def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(PAGE).status_code == 200
-        return len(captured)
+        return queries_of(staff_client, PAGE)
 
     PatternFactory()
     small = queries()

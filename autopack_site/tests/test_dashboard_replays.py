@@ -5,28 +5,15 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
+from autopack_site.tests.dashboard_support import queries_of
 from metrics.models import Run
 from replay.models import ReplayAttempt, ReplayCampaign
 from replay.tests.factories import failed_run, queued_campaign
 
 pytestmark = pytest.mark.django_db
 PAGE = "/dashboard/replays/"
-
-
-@pytest.fixture
-def staff():
-    return User.objects.create_user("operator", password="x", is_staff=True)
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def _finish(attempt: ReplayAttempt, tmp_path, *, recovered: bool, patterns=(), delta=0):
@@ -115,9 +102,7 @@ def test_a_campaign_page_shows_attempts_reports_and_still_failing_patterns(staff
 
 def test_the_replay_pages_cost_the_same_queries_whatever_the_data(staff_client, tmp_path):
     def queries(url: str) -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(url).status_code == 200
-        return len(captured)
+        return queries_of(staff_client, url)
 
     campaign = queued_campaign(failed_run())
     small = queries(PAGE), queries(f"{PAGE}{campaign.pk}/")
