@@ -1,10 +1,10 @@
 """Reads from the run store that take more than one line."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date
 from functools import partial
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import msgspec
 from django.db import OperationalError, connection
@@ -339,22 +339,29 @@ _CONSOLIDATED_TOTALS_PLAIN = PreparedSideBySide(
 
 
 def _overflow_retried(plain: PreparedQuery, exact: PreparedQuery, run_id: str) -> dict | None:
-    """`plain`'s row, or on SQLite past 2**63 `exact`'s.
+    """`plain`'s row, or on SQLite past 2**63 `exact`'s: the plain query sums
+    each category with one SUM, half the work of the exact split."""
+    return _sqlite_overflow_retried(
+        lambda: plain.first_row(run_id=run_id), lambda: exact.first_row(run_id=run_id)
+    )
 
-    On SQLite the plain query sums each category with one SUM: half the work
-    of the exact split, and exact itself unless a total passes 2**63, when
-    SQLite raises and the split sums run instead. (An error in one SQLite
-    statement leaves the transaction as it was; PostgreSQL sums BIGINT as
-    NUMERIC and never raises.)
-    """
+
+T = TypeVar("T")
+
+
+def _sqlite_overflow_retried(plain: Callable[[], T], exact: Callable[[], T]) -> T:
+    """`plain()`, or on SQLite, when one of its SUMs passes 2**63, `exact()` (the
+    same figures from split 32-bit sums). PostgreSQL runs `exact()` only, whose
+    sums are NUMERIC and never raise. An error in one SQLite statement leaves the
+    transaction as it was."""
     if connection.vendor != "sqlite":
-        return exact.first_row(run_id=run_id)
+        return exact()
     try:
-        return plain.first_row(run_id=run_id)
+        return plain()
     except OperationalError as error:
         if "integer overflow" not in str(error):
             raise
-        return exact.first_row(run_id=run_id)
+        return exact()
 
 
 def _ledger_totals(run_id: str) -> dict | None:
@@ -564,24 +571,21 @@ def _ledger_bounds(run_id: str | None) -> tuple[date, date] | None:
 def _ledger_days(
     date_from: date | None, date_to: date | None, run_id: str | None
 ) -> list[tuple[date, list[int], int]]:
-    """The raw ledger's per-day sums in the window (a missing bound: the ledger's
-    own oldest or newest day)."""
-    if date_from is None or date_to is None:
-        bounds = _ledger_bounds(run_id)
-        if bounds is None:
-            return []
-        date_from = max(date_from or bounds[0], bounds[0])
-        date_to = min(date_to or bounds[1], bounds[1])
-    if date_from > date_to:
+    """The raw ledger's per-day sums in the window, clipped to the ledger's own
+    oldest and newest day: the days generated are never more than the ledger
+    spans, whatever window a client asks for (`from=0001-01-01` would otherwise
+    be 3.6 million days)."""
+    bounds = _ledger_bounds(run_id)
+    if bounds is None:
         return []
-    if connection.vendor != "sqlite":
-        return _ledger_day_rows(date_from, date_to, run_id, split=False)
-    try:  # one SUM per category, unless a day's total passes 2**63
-        return _ledger_day_rows(date_from, date_to, run_id, split=False)
-    except OperationalError as error:
-        if "integer overflow" not in str(error):
-            raise
-        return _ledger_day_rows(date_from, date_to, run_id, split=True)
+    first = max(date_from or bounds[0], bounds[0])
+    last = min(date_to or bounds[1], bounds[1])
+    if first > last:
+        return []
+    return _sqlite_overflow_retried(
+        lambda: _ledger_day_rows(first, last, run_id, split=False),
+        lambda: _ledger_day_rows(first, last, run_id, split=True),
+    )
 
 
 def daily_totals(

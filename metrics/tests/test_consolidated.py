@@ -380,3 +380,23 @@ def test_daily_totals_equal_the_definition(db, rows, window, by_run):
     found = selectors.daily_totals(date_from=first, date_to=last, run_id=run_id)
     assert {d["date"]: [d["base_tokens"], d["rows"]] for d in found} == expected
     assert [d["date"] for d in found] == sorted(expected)
+
+
+def test_a_wide_daily_window_sums_only_the_days_the_ledger_spans(db):
+    """`from=0001-01-01&to=9999-12-31` must not generate 3.6 million days."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from metrics import selectors
+
+    PhaseMetricsFactory(created_at=T0)
+    PhaseMetricsFactory(created_at=T0 + timedelta(days=2))
+    with CaptureQueriesContext(connection) as captured:
+        days = selectors.daily_totals(date_from=date(1, 1, 1), date_to=date(9999, 12, 31))
+    assert [day["date"] for day in days] == [T0.date(), T0.date() + timedelta(days=2)]
+    per_day = [
+        q["sql"] for q in captured if "generate_series" in q["sql"] or "RECURSIVE" in q["sql"]
+    ]
+    assert len(per_day) == 1
+    assert "0001-01-01" not in per_day[0] and "9999-12-31" not in per_day[0]
+    assert "2026-11-01" in per_day[0] and "2026-11-03" in per_day[0]
