@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, date
+from datetime import date
 from functools import partial
 from typing import TypedDict, TypeVar
 
@@ -502,24 +502,59 @@ class DailyTotals(TypedDict):
     rows: int
 
 
-def _ledger_days_sql(*, split: bool, with_run: bool) -> str:
-    """One aggregate of the raw ledger per UTC day of a window (the days generated
-    by the database, each summed over its own range of the created_at index).
-
-    A GROUP BY over the window's rows computes every row's day and sorts or hashes
-    them all: on a million-row ledger, 3-4x slower than summing each day's range.
-    Parameters: the first and last day (ISO dates), then the run id if `with_run`.
+def _ledger_window_sql(*, with_run: bool) -> str:
+    """`WITH … days(d)`: the UTC days of a window, clipped to the ledger's own oldest
+    and newest day (two index lookups), so that the days never outnumber those the
+    ledger spans, whatever window a client asks for (`from=0001-01-01` would
+    otherwise be 3.6 million days). No rows: no day. Parameters: _ledger_window_params.
     """
     quote = connection.ops.quote_name
     ledger, created = quote(PhaseMetrics._meta.db_table), quote("created_at")
+    where_run = f"WHERE {quote('run_id')} = %s" if with_run else ""
+    oldest = f"(SELECT MIN({created}) FROM {ledger} {where_run})"
+    newest = f"(SELECT MAX({created}) FROM {ledger} {where_run})"
+    if connection.vendor == "postgresql":
+        # GREATEST and LEAST skip NULLs, hence the CASE: generate_series of NULL
+        # yields no day.
+        return (
+            f"WITH edges AS (SELECT {oldest} AS oldest, {newest} AS newest), "
+            "days(d) AS (SELECT g::date FROM edges CROSS JOIN LATERAL generate_series("
+            "CASE WHEN oldest IS NOT NULL THEN "
+            "GREATEST(%s::date, (oldest AT TIME ZONE 'UTC')::date) END, "
+            "LEAST(%s::date, (newest AT TIME ZONE 'UTC')::date), interval '1 day') AS g) "
+        )
+    # SQLite's max() and min() of several values are NULL when one is: no first day.
+    return (
+        f"WITH RECURSIVE edges(first, last) AS (SELECT max(%s, date({oldest})), "
+        f"min(%s, date({newest}))), "
+        "days(d) AS (SELECT first FROM edges WHERE first IS NOT NULL AND first <= last "
+        "UNION ALL SELECT date(d, '+1 day') FROM days, edges WHERE d < last) "
+    )
+
+
+def _ledger_window_params(first: date, last: date, run_id: str | None) -> list:
+    """_ledger_window_sql's parameters, in the order its text names them."""
+    run = [run_id] if run_id else []
+    if connection.vendor == "postgresql":
+        return [*run, *run, first.isoformat(), last.isoformat()]
+    return [first.isoformat(), *run, last.isoformat(), *run]
+
+
+def _ledger_days_sql(*, split: bool, with_run: bool) -> str:
+    """One aggregate of the raw ledger per day of the window (_ledger_window_sql),
+    each summed over its own range of the created_at index. A GROUP BY over the
+    window's rows computes every row's day and sorts or hashes them all: on a
+    million-row ledger, 3-4x slower. Parameters: the window's, then the run id."""
+    quote = connection.ops.quote_name
+    ledger, created = quote(PhaseMetrics._meta.db_table), quote("created_at")
     run = f"{quote('run_id')} = %s AND " if with_run else ""
+    window = _ledger_window_sql(with_run=with_run)
     if connection.vendor == "postgresql":  # SUM of BIGINT is NUMERIC: no overflow
         sums = ", ".join(f"SUM({quote(name)})" for name in TOKEN_CATEGORIES)
         return (
-            f"SELECT d::date, s.* FROM generate_series(%s::date, %s::date, interval '1 day') "
-            f"AS d CROSS JOIN LATERAL (SELECT {sums}, COUNT(*) FROM {ledger} WHERE {run}"
-            f"{created} >= d AT TIME ZONE 'UTC' AND "
-            f"{created} < (d + interval '1 day') AT TIME ZONE 'UTC') AS s"
+            f"{window}SELECT days.d, s.* FROM days CROSS JOIN LATERAL (SELECT {sums}, "
+            f"COUNT(*) FROM {ledger} WHERE {run}{created} >= days.d::timestamp AT TIME ZONE "
+            f"'UTC' AND {created} < (days.d + 1)::timestamp AT TIME ZONE 'UTC') AS s"
         )
     # SQLite: no LATERAL, so each day's aggregates come back as one JSON array;
     # `split` sums the high and low 32 bits apart (see exact_sum_parts).
@@ -529,18 +564,18 @@ def _ledger_days_sql(*, split: bool, with_run: bool) -> str:
     else:
         sums = ", ".join(f"SUM({column})" for column in columns)
     return (
-        "WITH RECURSIVE days(d) AS (SELECT %s UNION ALL "
-        "SELECT date(d, '+1 day') FROM days WHERE d < %s) "
-        f"SELECT d, (SELECT json_array({sums}, COUNT(*)) FROM {ledger} WHERE {run}"
+        f"{window}SELECT d, (SELECT json_array({sums}, COUNT(*)) FROM {ledger} WHERE {run}"
         f"{created} >= d AND {created} < date(d, '+1 day')) FROM days"
     )
 
 
 def _ledger_day_rows(first: date, last: date, run_id: str | None, *, split: bool) -> list[tuple]:
     """(day, [category sums…], rows) per day with ledger rows, first to last."""
-    params = [first.isoformat(), last.isoformat(), *([run_id] if run_id else [])]
     with connection.cursor() as cursor:
-        cursor.execute(_ledger_days_sql(split=split, with_run=bool(run_id)), params)
+        cursor.execute(
+            _ledger_days_sql(split=split, with_run=bool(run_id)),
+            [*_ledger_window_params(first, last, run_id), *([run_id] if run_id else [])],
+        )
         fetched = cursor.fetchall()
     days = []
     for day, *values in fetched:
@@ -558,28 +593,12 @@ def _ledger_day_rows(first: date, last: date, run_id: str | None, *, split: bool
     return days
 
 
-def _ledger_bounds(run_id: str | None) -> tuple[date, date] | None:
-    """The UTC days of the oldest and newest raw ledger row (two index lookups)."""
-    ledger = PhaseMetrics.objects.filter(run_id=run_id) if run_id else PhaseMetrics.objects
-    moments = ledger.order_by("created_at").values_list("created_at", flat=True)
-    oldest, newest = moments.first(), moments.reverse().first()
-    if oldest is None:
-        return None
-    return oldest.astimezone(UTC).date(), newest.astimezone(UTC).date()
-
-
 def _ledger_days(
     date_from: date | None, date_to: date | None, run_id: str | None
 ) -> list[tuple[date, list[int], int]]:
-    """The raw ledger's per-day sums in the window, clipped to the ledger's own
-    oldest and newest day: the days generated are never more than the ledger
-    spans, whatever window a client asks for (`from=0001-01-01` would otherwise
-    be 3.6 million days)."""
-    bounds = _ledger_bounds(run_id)
-    if bounds is None:
-        return []
-    first = max(date_from or bounds[0], bounds[0])
-    last = min(date_to or bounds[1], bounds[1])
+    """The raw ledger's per-day sums in the window (a missing bound: the ledger's
+    own oldest or newest day)."""
+    first, last = date_from or date.min, date_to or date.max
     if first > last:
         return []
     return _sqlite_overflow_retried(

@@ -27,11 +27,14 @@ def pattern_get(pattern_id: str) -> Pattern:
     return get_object_or_404(Pattern.objects.select_related("merged_into"), pattern_id=pattern_id)
 
 
+def patterns_standalone() -> QuerySet[Pattern]:
+    """The patterns that stand on their own (not merged into another), most
+    frequent first."""
+    return Pattern.objects.filter(merged_into__isnull=True).order_by("-occurrences", "id")
+
+
 def patterns_top(limit: int) -> list[Pattern]:
-    """The most frequent patterns that stand on their own (not merged into another)."""
-    return list(
-        Pattern.objects.filter(merged_into__isnull=True).order_by("-occurrences", "id")[:limit]
-    )
+    return list(patterns_standalone()[:limit])
 
 
 def _runs_per_day_sql() -> str:

@@ -90,6 +90,16 @@ def campaign_summary(
     }
 
 
+def still_failing_pattern_counts(comparisons: Sequence[Mapping]) -> list[tuple[str, int]]:
+    """How many still-failing replays match each pattern, most first (ties by id)."""
+    counts: dict[str, int] = {}
+    for comparison in comparisons:
+        if not comparison.get("recovered"):
+            for pattern_id in comparison.get("replay_failure_patterns", []):
+                counts[pattern_id] = counts.get(pattern_id, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
 def summary_markdown(summary: Mapping) -> str:
     campaign = summary["campaign"]
     rate = summary["recovery_rate"]

@@ -28,6 +28,7 @@ from metrics.models import APPROVAL_DECIDE_PERMISSION, TOKEN_CATEGORIES, Approva
 from patterns import registry as pattern_registry
 from patterns import selectors as pattern_selectors
 from patterns.models import Pattern
+from replay import compare
 from replay import selectors as replay_selectors
 from replay.forms import ReplayDryRunForm
 from replay.models import ReplayAttempt
@@ -82,10 +83,7 @@ def _tokens_chart(days: list[date]) -> tuple[charts.StackedChart, dict[str, int]
     for row in metrics_selectors.daily_totals(date_from=days[0], date_to=days[-1]):
         for name in TOKEN_CATEGORIES:
             series[name][index[row["date"]]] = row[name]
-    # "second_opinion_tokens" is shown as "second opinion".
-    named = {
-        name.removesuffix("_tokens").replace("_", " "): values for name, values in series.items()
-    }
+    named = {_category_label(name): values for name, values in series.items()}
     totals = {name: sum(values) for name, values in named.items()}
     labels = [day.strftime("%m-%d") for day in days]
     return charts.stacked_bars(labels, named), totals
@@ -238,8 +236,9 @@ def ab_test_detail(request, test_id: str):
 
 @staff_member_required
 def patterns(request):
-    listed = Pattern.objects.filter(merged_into__isnull=True).order_by("-occurrences", "id")
-    page = Paginator(listed, PATTERNS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(pattern_selectors.patterns_standalone(), PATTERNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     days = _window(timezone.now().date())
     rows = _with_trends(list(page.object_list), days)
     for row in rows:
@@ -256,7 +255,7 @@ def patterns(request):
 @staff_member_required
 def pattern_file(request, pattern_id: str, kind: str):
     """A pattern's generated detector or backlog entry, as text."""
-    pattern = get_object_or_404(Pattern, pattern_id=pattern_id)
+    pattern = pattern_selectors.pattern_get(pattern_id)
     path = pattern_registry.generated_files(pattern.pattern_id).get(kind)
     if path is None:
         raise Http404(f"No generated {kind} for {pattern_id}.")
@@ -311,17 +310,12 @@ def replay_detail(request, campaign_id: str):
         {"attempt": attempt, "report": replay_selectors.attempt_report(attempt)}
         for attempt in replay_selectors.campaign_attempts(campaign)
     ]
-    still_failing: dict[str, int] = {}
-    for entry in attempts:
-        report = entry["report"]
-        if report and not report.get("recovered"):
-            for pattern_id in report.get("replay_failure_patterns", []):
-                still_failing[pattern_id] = still_failing.get(pattern_id, 0) + 1
+    reports = [entry["report"] for entry in attempts if entry["report"]]
     context = {
         "section": "replays",
         "campaign": campaign,
         "attempts": attempts,
-        "still_failing": sorted(still_failing.items(), key=lambda item: (-item[1], item[0])),
+        "still_failing": compare.still_failing_pattern_counts(reports),
     }
     return render(request, "dashboard/replay_detail.html", context)
 
