@@ -20,7 +20,7 @@ HOT_QUERIES = {
         "metrics_ledger_run_created",
     ),
     "consolidated ledger totals": (selectors.ledger_totals_query, "metrics_ledger_run_created"),
-    "consolidated phase counts": (selectors.run_rollup_query, "metrics_phase_run_state"),
+    "consolidated phase counts": (selectors.run_phase_counts_query, "metrics_phase_run_state"),
     "retention scan": (
         lambda run_id: (
             PhaseMetrics.objects.filter(created_at__lt=timezone.now()).order_by().values("pk")

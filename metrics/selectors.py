@@ -9,7 +9,6 @@ from typing import TypedDict, TypeVar
 import msgspec
 from django.db import OperationalError, connection
 from django.db.models import (
-    BigIntegerField,
     Count,
     Exists,
     F,
@@ -26,7 +25,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from autopack_site.dates import utc_day_start
-from autopack_site.db.prepared import PreparedQuery, PreparedSideBySide
+from autopack_site.db.json_text import JSONObjectText
+from autopack_site.db.prepared import JSONArrayPage, PreparedQuery, PreparedSideBySide
 from autopack_site.errors import NotFoundError
 from metrics.models import (
     TOKEN_CATEGORIES,
@@ -264,41 +264,39 @@ def _sum_values(row: dict) -> dict:
     return {**row, **{name: exact_sum_value(row, name) for name in TOKEN_CATEGORIES}}
 
 
-def run_rollup_query(run_id: str) -> QuerySet:
-    """The run with its phase counts and rolled-up days: one row, or none.
+PHASE_COUNTS = (
+    "total_phases",
+    "completed_phases",
+    "failed_phases",
+    "skipped_phases",
+    "executing_phases",
+    "phases_with_metrics",
+)
 
-    Phase counts are conditional counts by state and the rolled-up figures sums
-    over the run's daily summaries, each a scalar subquery over a small indexed
-    slice (metrics_phase_run_state, metrics_daily_one_per_run_day).
-    """
-    summaries = DailyTokenSummary.objects.filter(run=OuterRef("pk")).order_by().values("run")
-    phases = Phase.objects.filter(run=OuterRef("pk")).order_by().values("run")
+
+def run_phase_counts_query(run_id: str) -> QuerySet:
+    """The run's phase counts by state, one GROUP BY over its slice of
+    metrics_phase_run_state: one row, or none without phases."""
     # Probes metrics_ledger_one_row_per_attempt once per phase instead of
     # counting distinct phases over every ledger row.
-    phases_with_rows = phases.filter(Exists(PhaseMetrics.objects.filter(phase=OuterRef("pk"))))
-
-    def scalar(queryset, expression) -> Coalesce:
-        return Coalesce(
-            Subquery(
-                queryset.annotate(value=expression).values("value"), output_field=BigIntegerField()
-            ),
-            0,
+    has_rows = Exists(PhaseMetrics.objects.filter(phase=OuterRef("pk")))
+    return (
+        Phase.objects.filter(run_id=run_id)
+        .order_by()
+        .values(phases_run=F("run_id"))
+        .annotate(
+            total_phases=Count("id"),
+            completed_phases=Count("id", filter=Q(state=Phase.State.COMPLETE)),
+            failed_phases=Count("id", filter=Q(state=Phase.State.FAILED)),
+            skipped_phases=Count("id", filter=Q(state=Phase.State.SKIPPED)),
+            executing_phases=Count("id", filter=Q(state__in=Phase.State.executing())),
+            phases_with_metrics=Count("id", filter=has_rows),
         )
-
-    rolled = {}
-    for name in TOKEN_CATEGORIES:
-        for alias, part in exact_sum_parts(name, f"rolled_{name}").items():
-            rolled[alias] = scalar(summaries, part)
-    return Run.objects.filter(pk=run_id).values(
-        **rolled,
-        rolled_up_rows=scalar(summaries, Sum("row_count")),
-        total_phases=scalar(phases, Count("id")),
-        completed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.COMPLETE))),
-        failed_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.FAILED))),
-        skipped_phases=scalar(phases, Count("id", filter=Q(state=Phase.State.SKIPPED))),
-        executing_phases=scalar(phases, Count("id", filter=Q(state__in=Phase.State.executing()))),
-        phases_with_metrics=scalar(phases_with_rows, Count("id")),
     )
+
+
+def _run_exists_query(run_id: str) -> QuerySet:
+    return Run.objects.filter(pk=run_id).order_by().values("id")
 
 
 def _category_sums(queryset: QuerySet, prefix: str, *, split: bool | None = None) -> QuerySet:
@@ -306,7 +304,7 @@ def _category_sums(queryset: QuerySet, prefix: str, *, split: bool | None = None
     `{prefix}{category}` (see `exact_sum_parts`); no row over no rows."""
     return (
         queryset.order_by()
-        .values("run_id")
+        .values(**{f"{prefix}run": F("run_id")})  # named apart from other parts' run ids
         .annotate(
             **{
                 alias: part
@@ -325,24 +323,33 @@ def ledger_totals_query(run_id: str, *, split: bool | None = None) -> QuerySet:
 
 
 def _summary_totals_query(run_id: str) -> QuerySet:
-    return _category_sums(DailyTokenSummary.objects.filter(run_id=run_id), "rolled_")
+    """The run's rolled-up days: sums and the rows they hold, one pass over its
+    slice of metrics_daily_one_per_run_day (one row, none without days)."""
+    summaries = DailyTokenSummary.objects.filter(run_id=run_id)
+    return _category_sums(summaries, "rolled_").annotate(rolled_up_rows=Sum("row_count"))
 
 
 _LEDGER_TOTALS = PreparedQuery(ledger_totals_query, "run_id")
 _LEDGER_TOTALS_PLAIN = PreparedQuery(partial(ledger_totals_query, split=False), "run_id")
 _SUMMARY_TOTALS = PreparedQuery(_summary_totals_query, "run_id")
-# The consolidated figures in one statement: the run's roll-up beside its ledger totals.
-_CONSOLIDATED_TOTALS = PreparedSideBySide(run_rollup_query, ledger_totals_query, "run_id")
+# The consolidated figures in one statement: the run (no row: no run), its phase
+# counts, rolled-up days and ledger totals side by side, each a GROUP BY over the
+# run's slice of one index (a scalar subquery per figure costs a probe each).
+_RUN_FIGURES = [_run_exists_query, run_phase_counts_query, _summary_totals_query]
+_CONSOLIDATED_TOTALS = PreparedSideBySide([*_RUN_FIGURES, ledger_totals_query], "run_id")
 _CONSOLIDATED_TOTALS_PLAIN = PreparedSideBySide(
-    run_rollup_query, partial(ledger_totals_query, split=False), "run_id"
+    [*_RUN_FIGURES, partial(ledger_totals_query, split=False)], "run_id"
 )
 
 
-def _overflow_retried(plain: PreparedQuery, exact: PreparedQuery, run_id: str) -> dict | None:
+def _overflow_retried(
+    plain: PreparedQuery, exact: PreparedQuery, run_id: str, **page
+) -> dict | None:
     """`plain`'s row, or on SQLite past 2**63 `exact`'s: the plain query sums
     each category with one SUM, half the work of the exact split."""
     return _sqlite_overflow_retried(
-        lambda: plain.first_row(run_id=run_id), lambda: exact.first_row(run_id=run_id)
+        lambda: plain.first_row(run_id=run_id, **page),
+        lambda: exact.first_row(run_id=run_id, **page),
     )
 
 
@@ -388,73 +395,63 @@ def consolidated_totals(run_id: str) -> ConsolidatedTotals | None:
     daily summaries retention rolled them into.
     """
     run = _overflow_retried(_CONSOLIDATED_TOTALS_PLAIN, _CONSOLIDATED_TOTALS, run_id)
-    if run is None:
-        return None
-    has_ledger = run["raw_rows"] is not None  # the ledger side is NULL without rows
+    return None if run is None else _consolidated_totals_of(run)
+
+
+def _consolidated_totals_of(run: dict) -> ConsolidatedTotals:
+    """The totals of a row of `_CONSOLIDATED_TOTALS` (or a statement holding its
+    columns). A part without rows (no phases, no ledger rows, no rolled-up days)
+    is NULL beside the run: zero."""
+    has_ledger = run["raw_rows"] is not None
+    has_rolled = run["rolled_up_rows"] is not None
     categories = {
         name: (exact_sum_value(run, f"raw_{name}") if has_ledger else 0)
-        + exact_sum_value(run, f"rolled_{name}")
+        + (exact_sum_value(run, f"rolled_{name}") if has_rolled else 0)
         for name in TOKEN_CATEGORIES
     }
-    ledger = run if has_ledger else {}
     return ConsolidatedTotals(
         **categories,
         total_tokens=sum(categories.values()),
-        total_phases=run["total_phases"],
-        completed_phases=run["completed_phases"],
-        failed_phases=run["failed_phases"],
-        skipped_phases=run["skipped_phases"],
-        executing_phases=run["executing_phases"],
-        phases_with_metrics=run["phases_with_metrics"],
-        raw_rows=ledger.get("raw_rows", 0),
-        rolled_up_rows=run["rolled_up_rows"],
+        **{name: run[name] or 0 for name in PHASE_COUNTS},
+        raw_rows=run["raw_rows"] or 0,
+        rolled_up_rows=run["rolled_up_rows"] or 0,
     )
-
-
-class ConsolidatedRow(msgspec.Struct):
-    """One raw ledger row as `ConsolidatedRowSerializer` documents it, built from
-    the database's tuple as it comes (a DRF serializer costs ~30 us a row, a dict
-    per row ~0.5 us; this, ~0.1 us). A test compares it with the serializer."""
-
-    phase_id: str
-    attempt: int
-    retrieval_tokens: int
-    second_opinion_tokens: int
-    evidence_request_tokens: int
-    base_tokens: int
-    total_tokens: int
-    model: str
-    created_at: str
 
 
 def consolidated_page_query(run_id: str) -> QuerySet:
-    """A run's raw ledger rows newest first (ties by id), as ConsolidatedRow's
-    fields: the timestamp formatted by the database."""
+    """A run's raw ledger rows newest first (ties by id), each as the JSON object
+    `ConsolidatedRowSerializer` documents, built by the database (`body`)."""
     # Each page row's phase id by its primary key (a scalar subquery): a join
     # let PostgreSQL's generic plan (the query is prepared) hash every phase of
     # every run, or probe the ledger once per phase, instead.
-    phase_key = Phase.objects.filter(pk=OuterRef("phase_id")).values("phase_id")
+    phase_key = Phase.objects.filter(pk=OuterRef("phase_id")).order_by().values("phase_id")
+    body = JSONObjectText(  # in the serializer's order (a test compares them)
+        **{name: name for name in TOKEN_CATEGORIES},
+        total_tokens=total_tokens_expression(),
+        phase_id=Subquery(phase_key),
+        attempt="attempt",
+        model="model",
+        created_at=UTCTimestampText("created_at"),
+    )
     return (
         PhaseMetrics.objects.filter(run_id=run_id)
         .order_by("-created_at", "-id")
-        .annotate(
-            phase_key=Subquery(phase_key),
-            total_tokens=total_tokens_expression(),
-            created_text=UTCTimestampText("created_at"),
-        )
-        .values_list(
-            "phase_key", "attempt", *TOKEN_CATEGORIES, "total_tokens", "model", "created_text"
-        )
+        .annotate(body=body)
+        .values("body")
     )
 
 
-_CONSOLIDATED_PAGE = PreparedQuery(consolidated_page_query, "run_id", paged=True)
+# The whole consolidated document in one statement (one snapshot, so the count
+# and the page always agree): totals beside the page, which the database renders
+# as JSON (~0.1 us a row; a DRF serializer costs ~30 us, a dict per row ~0.5 us).
+_PAGE = JSONArrayPage(consolidated_page_query, "results_json")
+_CONSOLIDATED = PreparedSideBySide([*_RUN_FIGURES, ledger_totals_query, _PAGE], "run_id")
+_CONSOLIDATED_PLAIN = PreparedSideBySide(
+    [*_RUN_FIGURES, partial(ledger_totals_query, split=False), _PAGE], "run_id"
+)
 
 
-def consolidated_page(run_id: str, *, limit: int, offset: int) -> list[ConsolidatedRow]:
-    """Return one page of a run's raw ledger rows, newest first (ties by id)."""
-    rows = _CONSOLIDATED_PAGE.tuples(run_id=run_id, limit=limit, offset=offset)
-    return [ConsolidatedRow(*row) for row in rows]
+_SQL_BIGINT_MAX = 2**63 - 1
 
 
 class ConsolidatedMetrics(TypedDict):
@@ -468,17 +465,20 @@ class ConsolidatedMetrics(TypedDict):
     phases_with_metrics: int
     rolled_up_rows: int
     count: int  # raw ledger rows: what the page is a page of
-    results: list[ConsolidatedRow]
+    results: msgspec.Raw  # the page: a JSON array, encoded as it is
 
 
 def consolidated_metrics(run_id: str, *, limit: int, offset: int) -> ConsolidatedMetrics | None:
     """A run's token spend without double counting: whole-run totals and phase
-    counts, plus one page of its raw ledger rows. None if there is no such run."""
-    totals = consolidated_totals(run_id)
-    if totals is None:
+    counts, plus one page of its raw ledger rows (newest first, ties by id).
+    None if there is no such run."""
+    # Past the run's rows any offset is the empty page; past 2**63 - 1 no database
+    # takes it as a parameter.
+    offset = min(offset, _SQL_BIGINT_MAX)
+    run = _overflow_retried(_CONSOLIDATED_PLAIN, _CONSOLIDATED, run_id, limit=limit, offset=offset)
+    if run is None:
         return None
-    count = totals["raw_rows"]
-    rows = consolidated_page(run_id, limit=limit, offset=offset) if offset < count else []
+    totals = _consolidated_totals_of(run)
     return ConsolidatedMetrics(
         run_id=run_id,
         totals={name: totals[name] for name in (*TOKEN_CATEGORIES, "total_tokens")},
@@ -487,8 +487,8 @@ def consolidated_metrics(run_id: str, *, limit: int, offset: int) -> Consolidate
         failed_phases=totals["failed_phases"],
         phases_with_metrics=totals["phases_with_metrics"],
         rolled_up_rows=totals["rolled_up_rows"],
-        count=count,
-        results=rows,
+        count=totals["raw_rows"],
+        results=msgspec.Raw(run["results_json"].encode()),
     )
 
 

@@ -3,26 +3,63 @@
 Keeps DRF's error shapes: 400 is a dict keyed by field, other 4xx/5xx are
 ``{"detail": ...}``. Django's ValidationError (from services and full_clean) and
 our DomainError subclasses are converted here; the request's transaction is
-marked for rollback so a refused request writes nothing.
+marked for rollback so a refused request writes nothing. A view outside the
+request transaction (`transaction.non_atomic_requests`) has none to mark.
 """
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
 
 from autopack_site import db_outage
 from autopack_site.errors import DomainError, protected_summary
 
 
+def _outside_request_transaction(context) -> set[str]:
+    """The databases the view runs without a request transaction on."""
+    dispatch = getattr(type(context.get("view")), "dispatch", None)
+    return getattr(dispatch, "_non_atomic_requests", set())
+
+
+def _rollback_request_transaction(context) -> None:
+    """Mark the request's transaction, where there is one, for rollback (DRF's
+    set_rollback, minus the databases the view runs outside a transaction on:
+    on those it would mark an enclosing block, a test's, instead)."""
+    outside = _outside_request_transaction(context)
+    for alias in settings.DATABASES:
+        connection = transaction.get_connection(alias)
+        if (
+            alias not in outside
+            and connection.settings_dict["ATOMIC_REQUESTS"]
+            and connection.in_atomic_block
+        ):
+            connection.set_rollback(True)
+
+
+def _drf_exception_response(exc, context):
+    """DRF's own handling of its exceptions, without the rollback mark DRF puts on
+    the databases the view runs outside a transaction on."""
+    outside = [
+        alias
+        for alias in _outside_request_transaction(context)
+        if transaction.get_connection(alias).in_atomic_block
+    ]
+    marks = {alias: transaction.get_rollback(alias) for alias in outside}
+    response = drf_exception_handler(exc, context)
+    for alias, mark in marks.items():
+        transaction.set_rollback(mark, alias)
+    return response
+
+
 def exception_handler(exc, context):
     if db_outage.is_database_unavailable(exc):
-        set_rollback()
+        _rollback_request_transaction(context)
         return Response(
             {"detail": db_outage.DETAIL, "code": db_outage.CODE},
             status=503,
@@ -31,7 +68,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, DomainError):
-        set_rollback()
+        _rollback_request_transaction(context)
         body = {"detail": exc.detail, "code": exc.code}
         if exc.fields:
             body["fields"] = exc.fields
@@ -48,9 +85,9 @@ def exception_handler(exc, context):
     if isinstance(exc, (ProtectedError, RestrictedError)):
         # Deleting a row that other records (e.g. A/B results, an audit trail)
         # still point at: a conflict for the client to resolve, never a 500.
-        set_rollback()
+        _rollback_request_transaction(context)
         return Response(
             {"detail": f"Cannot delete: {protected_summary(exc)}.", "code": "protected"},
             status=409,
         )
-    return drf_exception_handler(exc, context)
+    return _drf_exception_response(exc, context)

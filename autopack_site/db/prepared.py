@@ -15,10 +15,13 @@ import itertools
 import re
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+
+from autopack_site.db.sqlite3.base import statement_prepare as sqlite_statement_prepare
 
 _names = itertools.count(1)
 # The statements prepared on each live PostgreSQL connection (a prepared statement
@@ -52,18 +55,28 @@ class PreparedQuery:
         compiled = self._compiled.get(key)
         if compiled is None:
             markers = {self._marker(name): name for name in self.names}
-            sql, params = self._compile({name: self._marker(name) for name in self.names})
+            sql, params = self._compile(
+                {name: self._marker(name) for name in self.names}, db.vendor
+            )
             positions = {index: markers[p] for index, p in enumerate(params) if p in markers}
             if set(positions.values()) != set(self.names):
                 raise ValueError(f"a prepared query must use each of {self.names}")
-            if self.paged:
-                sql += " LIMIT %s OFFSET %s"
-                params = (*params, None, None)
+            if any(
+                isinstance(p, str) and "\x00prepared:" in p and p not in markers for p in params
+            ):
+                # e.g. `__startswith`, which sends "marker%": never replaced by the value.
+                raise ValueError("a lookup changed a prepared query's parameter: filter by value")
+            if db.vendor == "sqlite":
+                sqlite_statement_prepare(sql)
             compiled = self._compiled[key] = (sql, tuple(params), positions)
         return compiled
 
-    def _compile(self, markers: dict[str, str]) -> tuple[str, tuple]:
-        return self.build(**markers).query.sql_with_params()
+    def _compile(self, markers: dict[str, str], vendor: str) -> tuple[str, tuple]:
+        """(SQL, parameters); a paged query's last two are its LIMIT and OFFSET."""
+        sql, params = self.build(**markers).query.sql_with_params()
+        if self.paged:
+            return f"{sql} LIMIT %s OFFSET %s", (*params, None, None)
+        return sql, params
 
     def _execute(self, values: dict, page: tuple[int, int] | None):
         db = connections[DEFAULT_DB_ALIAS]
@@ -92,17 +105,20 @@ class PreparedQuery:
             prepared.add(self.statement)
         return f"EXECUTE {self.statement}({', '.join(['%s'] * count)})"
 
-    def tuples(self, *, limit: int | None = None, offset: int = 0, **values) -> list[tuple]:
-        """The rows as the database cursor returns them: no ORM converters run."""
+    def _page(self, limit: int | None, offset: int) -> tuple[int, int] | None:
         if self.paged != (limit is not None):
             raise ValueError("limit goes with a paged query, and only with one")
-        with self._execute(values, (limit, offset) if self.paged else None) as cursor:
+        return (limit, offset) if self.paged else None
+
+    def tuples(self, *, limit: int | None = None, offset: int = 0, **values) -> list[tuple]:
+        """The rows as the database cursor returns them: no ORM converters run."""
+        with self._execute(values, self._page(limit, offset)) as cursor:
             return cursor.fetchall()
 
-    def first_row(self, **values) -> dict | None:
+    def first_row(self, *, limit: int | None = None, offset: int = 0, **values) -> dict | None:
         """The first row as a dict of column → value (a NUMERIC sum read as an int),
         or None."""
-        with self._execute(values, None) as cursor:
+        with self._execute(values, self._page(limit, offset)) as cursor:
             row = cursor.fetchone()
             names = [column[0] for column in cursor.description]
         if row is None:
@@ -113,20 +129,52 @@ class PreparedQuery:
         }
 
 
-class PreparedSideBySide(PreparedQuery):
-    """Two querysets of at most one row each, read in one statement (one round
-    trip, one snapshot): the first's row with the second's columns beside it,
-    NULL when the second has no row. Their column names must differ."""
+@dataclass(frozen=True)
+class JSONArrayPage:
+    """A part of `PreparedSideBySide`: one page of a queryset whose single column
+    is a JSON document per row (`autopack_site.db.json_text.JSONObjectText`),
+    read as one JSON array text in the column `alias` (`[]` for no rows). The
+    statement takes the page's LIMIT and OFFSET as its last two parameters.
 
-    def __init__(self, first: Callable[..., QuerySet], second: Callable[..., QuerySet], *names):
-        super().__init__(first, *names)
-        self.second = second
+    The rows keep the queryset's order: they come from a subquery with LIMIT,
+    which neither database merges into the aggregate over it, so the aggregate
+    reads them as the subquery returns them (SQLite before 3.44 has no ORDER BY
+    inside an aggregate). A test checks the order on both databases."""
 
-    def _compile(self, markers: dict[str, str]) -> tuple[str, tuple]:
-        first_sql, first_params = self.build(**markers).query.sql_with_params()
-        second_sql, second_params = self.second(**markers).query.sql_with_params()
-        sql = (
-            f"SELECT * FROM ({first_sql}) AS first_query "
-            f"LEFT JOIN ({second_sql}) AS second_query ON 1 = 1"
+    build: Callable[..., QuerySet]
+    alias: str
+
+    def sql_with_params(self, markers: dict[str, str], vendor: str) -> tuple[str, tuple]:
+        sql, params = self.build(**markers).query.sql_with_params()
+        join = "string_agg" if vendor == "postgresql" else "group_concat"
+        aggregate = f"'[' || COALESCE({join}(page_row.body, ','), '') || ']'"
+        return (
+            f"SELECT {aggregate} AS {self.alias} FROM ({sql} LIMIT %s OFFSET %s) AS page_row",
+            (*params, None, None),
         )
-        return sql, (*first_params, *second_params)
+
+
+class PreparedSideBySide(PreparedQuery):
+    """Querysets of at most one row each, read in one statement (one round trip,
+    one snapshot): the first's row with the others' columns beside it, NULL where
+    one has no row. Their column names must differ. A `JSONArrayPage` as the last
+    part makes the statement paged (`first_row(limit=…, offset=…)`)."""
+
+    def __init__(self, parts: list, *names: str):
+        first, *others = parts
+        if not others or any(isinstance(part, JSONArrayPage) for part in parts[:-1]):
+            raise ValueError("side by side needs two parts or more, a JSON page only last")
+        super().__init__(first, *names, paged=isinstance(parts[-1], JSONArrayPage))
+        self.others = others
+
+    def _compile(self, markers: dict[str, str], vendor: str) -> tuple[str, tuple]:
+        sql, params = self.build(**markers).query.sql_with_params()
+        sql = f"SELECT * FROM ({sql}) AS part_0"
+        for number, part in enumerate(self.others, start=1):
+            if isinstance(part, JSONArrayPage):
+                part_sql, part_params = part.sql_with_params(markers, vendor)
+            else:
+                part_sql, part_params = part(**markers).query.sql_with_params()
+            sql += f" LEFT JOIN ({part_sql}) AS part_{number} ON 1 = 1"
+            params = (*params, *part_params)
+        return sql, params

@@ -1,5 +1,6 @@
 """Consolidated token metrics and the daily view, over HTTP on the real database."""
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import msgspec
@@ -8,7 +9,7 @@ from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metrics.models import DailyTokenSummary, Phase, PhaseMetrics
+from metrics.models import TOKEN_CATEGORIES, DailyTokenSummary, Phase, PhaseMetrics, Run
 from metrics.tests.factories import PhaseFactory, PhaseMetricsFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +84,23 @@ def test_bad_paging_is_400_naming_the_bound(authed_client, consolidated_on, para
     assert message in response.json()[field][0]
 
 
+@pytest.mark.parametrize(
+    "switch, params, status",
+    [("1", {"limit": 0}, 400), ("1", {}, 404), ("0", {}, 503)],
+)
+def test_a_refusal_outside_the_request_transaction_marks_no_other(
+    authed_client, monkeypatch, switch, params, status
+):
+    """The view runs without a request transaction (one statement, one snapshot):
+    its refusals must not mark an enclosing one (here the test's) for rollback,
+    as DRF's handler would, or the next query fails."""
+    monkeypatch.setenv("AUTOPACK_ENABLE_CONSOLIDATED_METRICS", switch)
+    run = RunFactory()
+    target = run.id if status != 404 else "no-such-run"
+    assert authed_client.get(url(target, **params)).status_code == status
+    assert Run.objects.filter(pk=run.id).exists()
+
+
 def test_unknown_run_is_404(authed_client, consolidated_on):
     assert authed_client.get(url("no-such-run")).status_code == 404
 
@@ -131,9 +149,11 @@ def test_pages_never_overlap_and_cover_every_row(authed_client, consolidated_on,
     assert len(seen) == len(set(seen)) == 5
 
 
-def test_offset_past_the_end_is_an_empty_page(authed_client, consolidated_on, ledger_run):
-    body = authed_client.get(url(ledger_run.id, offset=50)).json()
+@pytest.mark.parametrize("offset", [5, 50, 2**63, 10**30])
+def test_offset_past_the_end_is_an_empty_page(authed_client, consolidated_on, ledger_run, offset):
+    body = authed_client.get(url(ledger_run.id, offset=offset)).json()
     assert body["results"] == [] and body["count"] == 5 and body["next"] is None
+    assert body["offset"] == offset
 
 
 def test_dashboard_path_serves_the_same_view(authed_client, consolidated_on, ledger_run):
@@ -171,9 +191,10 @@ def test_query_count_is_constant_whatever_the_run_size(
     phase = PhaseFactory()
     for attempt in range(1, rows + 1):
         PhaseMetricsFactory(phase=phase, attempt=attempt)
-    # savepoint, API key, the run's roll-up beside its ledger aggregate, page,
-    # release savepoint (on PostgreSQL each an EXECUTE of a prepared statement)
-    with django_assert_num_queries(5):
+    # The API key, then the whole document (the run's roll-up beside its ledger
+    # aggregate and the page), outside a request transaction (on PostgreSQL each
+    # an EXECUTE of a prepared statement)
+    with django_assert_num_queries(2):
         response = authed_client.get(url(phase.run_id, limit=10))
     assert response.json()["count"] == rows
 
@@ -250,11 +271,12 @@ def _serializer_page(run_id: str) -> list[dict]:
     return [dict(row) for row in ConsolidatedRowSerializer(rows, many=True).data]
 
 
-def _fast_page(run_id: str, **page) -> list[dict]:
+def _fast_page(run_id: str, limit: int = 1000, offset: int = 0) -> list[dict]:
+    """The page as the endpoint sends it: JSON text built by the database."""
     from metrics import selectors
 
-    rows = selectors.consolidated_page(run_id, **(page or {"limit": 1000, "offset": 0}))
-    return msgspec.json.decode(msgspec.json.encode(rows))
+    document = selectors.consolidated_metrics(run_id, limit=limit, offset=offset)
+    return msgspec.json.decode(document["results"])
 
 
 def test_page_rows_are_shaped_exactly_as_the_serializer_documents(ledger_run):
@@ -284,6 +306,64 @@ def test_the_database_formats_timestamps_as_the_serializer_does(stamps):
         for n, stamp in enumerate(stamps)
     )
     assert _fast_page(phase.run_id) == _serializer_page(phase.run_id)
+
+
+# Text a client may store (no NUL: no supported database holds it; no lone
+# surrogates: not UTF-8), quotes, backslashes, controls and line separators included.
+_stored_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+_tokens = st.integers(min_value=0, max_value=2**60)  # a row's four sum below 2**63
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(_stored_text, st.integers(0, 3), st.tuples(*[_tokens] * 4)),
+        min_size=0,
+        max_size=12,
+    ),
+    phase_names=st.lists(_stored_text, min_size=1, max_size=3),
+    limit=st.integers(1, 15),
+    offset=st.integers(0, 14),
+)
+def test_the_database_renders_any_page_as_the_serializer_does(rows, phase_names, limit, offset):
+    """The page's JSON, built by the database, against the published serializer:
+    any stored text, integers up to 2**62, equal timestamps (ties by id), any page
+    of the run, keys in the documented order."""
+    run = RunFactory()
+    phases = [
+        PhaseFactory(run=run, tier__run=run, phase_id=f"{number}{name}")
+        for number, name in enumerate(phase_names)
+    ]
+    PhaseMetrics.objects.bulk_create(
+        PhaseMetrics(
+            run=run,
+            phase=phases[number % len(phases)],
+            attempt=number + 1,
+            model=model,
+            created_at=T0 + timedelta(seconds=tie),
+            **dict(zip(TOKEN_CATEGORIES, tokens, strict=True)),
+        )
+        for number, (model, tie, tokens) in enumerate(rows)
+    )
+    expected = _serializer_page(run.id)[offset : offset + limit]
+    page = _fast_page(run.id, limit=limit, offset=offset)
+    assert page == expected
+    assert [list(row) for row in page] == [list(row) for row in expected]
+
+
+def test_the_page_of_json_text_is_sent_as_valid_json(authed_client, consolidated_on):
+    """Quotes, backslashes, controls and U+2028 in stored text arrive intact; the
+    line separators escaped, as the renderer escapes them everywhere."""
+    model = 'q"b\\s\n\t\x01\u2028\u2029é'
+    metrics = PhaseMetricsFactory(model=model)
+    response = authed_client.get(url(metrics.run_id))
+    assert response.status_code == 200
+    assert b"\xe2\x80\xa8" not in response.content and b"\\u2028" in response.content
+    assert json.loads(response.content)["results"][0]["model"] == model
 
 
 def test_prepared_totals_answer_for_each_run_after_compiling_once(ledger_run):

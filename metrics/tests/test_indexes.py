@@ -88,7 +88,9 @@ def test_totals_queries_use_the_run_indexes(ledger_rows):
     assert "metrics_ledger_run_created" in plan_index_names(
         selectors.ledger_totals_query(ledger_rows)
     )
-    assert "metrics_phase_run_state" in plan_index_names(selectors.run_rollup_query(ledger_rows))
+    assert "metrics_phase_run_state" in plan_index_names(
+        selectors.run_phase_counts_query(ledger_rows)
+    )
 
 
 def test_retention_scan_uses_the_created_index(ledger_rows):
