@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from autopack_site import kill_switches
 from autopack_site.api.pagination import StrictLimitOffsetPagination, page_parameters
-from autopack_site.api.renderers import FastJSONRenderer
+from autopack_site.api.renderers import FastJSONRenderer, rendered_response
 from metrics import selectors
 from metrics.models import IDENTIFIER_MAX_LENGTH
 
@@ -77,7 +77,8 @@ class ConsolidatedMetricsView(APIView):
         if document is None:
             raise NotFound(f"Run {run_id!r} not found.")
         results = document.pop("results")
-        return Response({**document, **paginator.page_links(document["count"]), "results": results})
+        links = paginator.page_links(document["count"])
+        return rendered_response(request, {**document, **links, "results": results})
 
 
 class DailyQuerySerializer(serializers.Serializer):

@@ -140,6 +140,23 @@ def test_totals_cover_the_whole_run_and_the_page_is_newest_first(
     }
 
 
+def test_every_negotiated_rendering_answers_the_same_document(
+    authed_client, consolidated_on, ledger_run
+):
+    """JSON is rendered by the view itself, the browsable API through DRF's
+    Response: both, and an indented JSON, carry the same document and headers."""
+    plain = authed_client.get(url(ledger_run.id), HTTP_ACCEPT="application/json")
+    indented = authed_client.get(url(ledger_run.id), HTTP_ACCEPT="application/json; indent=2")
+    html = authed_client.get(url(ledger_run.id), HTTP_ACCEPT="text/html")
+    assert plain["Content-Type"] == indented["Content-Type"] == "application/json"
+    assert b"\n  " in indented.content and b"\n" not in plain.content
+    assert json.loads(indented.content) == json.loads(plain.content)
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+    assert "p-complete" in html.content.decode()
+    assert plain["Vary"] == "Accept" and "Accept" in html["Vary"]
+    assert plain["Allow"] == html["Allow"] == "GET, HEAD, OPTIONS"
+
+
 def test_pages_never_overlap_and_cover_every_row(authed_client, consolidated_on, ledger_run):
     seen = []
     for offset in range(0, 6, 2):
