@@ -55,13 +55,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "autopack_site.middleware.DatabaseUnavailableMiddleware",
     "autopack_site.middleware.IngestionConcurrencyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, users and messages are for browsers: key clients pass them by.
+    "autopack_site.middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "autopack_site.middleware.RejectNullCharactersMiddleware",
     "autopack_site.middleware.RejectRepeatedParametersMiddleware",
     "autopack_site.middleware.TransactionIntentMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "autopack_site.middleware.BrowserAuthenticationMiddleware",
     "autopack_site.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
