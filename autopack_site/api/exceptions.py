@@ -8,14 +8,15 @@ request transaction (`transaction.non_atomic_requests`) has none to mark.
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from autopack_site import db_outage
 from autopack_site.errors import DomainError, protected_summary
@@ -42,19 +43,24 @@ def _rollback_request_transaction(context) -> None:
             connection.set_rollback(True)
 
 
-def _drf_exception_response(exc, context):
-    """DRF's own handling of its exceptions, without the rollback mark DRF puts on
-    the databases the view runs outside a transaction on."""
-    outside = [
-        alias
-        for alias in _outside_request_transaction(context)
-        if transaction.get_connection(alias).in_atomic_block
-    ]
-    marks = {alias: transaction.get_rollback(alias) for alias in outside}
-    response = drf_exception_handler(exc, context)
-    for alias, mark in marks.items():
-        transaction.set_rollback(mark, alias)
-    return response
+def _api_exception_response(exc, context):
+    """DRF's shapes and headers for its own exceptions (and Django's Http404 and
+    PermissionDenied), with our rollback rule instead of DRF's set_rollback();
+    None for anything else, which DRF then raises as a 500."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    data = exc.detail if isinstance(exc.detail, (list, dict)) else {"detail": exc.detail}
+    _rollback_request_transaction(context)
+    return Response(data, status=exc.status_code, headers=headers)
 
 
 def exception_handler(exc, context):
@@ -90,4 +96,4 @@ def exception_handler(exc, context):
             {"detail": f"Cannot delete: {protected_summary(exc)}.", "code": "protected"},
             status=409,
         )
-    return _drf_exception_response(exc, context)
+    return _api_exception_response(exc, context)
