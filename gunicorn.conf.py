@@ -22,7 +22,13 @@ threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 # A request running longer than this is a stuck worker: gunicorn restarts it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# A worker accepts no more connections than it has threads: gthread would queue
+# the extra ones behind its busy threads (a probe waiting seconds for a batch
+# to finish) while another worker has a thread free. Idle keep-alive connections
+# count against that limit too, so keep-alive is off unless connections are
+# raised above threads.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(threads)))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # Recycle workers now and then (bounded memory growth), staggered.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "2000"))

@@ -1,6 +1,9 @@
 """Serving with debug off as production does: gunicorn with the project's
 gunicorn.conf.py, static files (the admin's, the API docs') from WhiteNoise."""
 
+import contextlib
+import socket
+import time
 import urllib.request
 
 import pytest
@@ -42,3 +45,41 @@ def test_gunicorn_serves_the_api_the_admin_and_their_static_files(tmp_path):
     lines = log.read_text(encoding="utf-8")
     assert "gthread" in lines  # the configured worker class
     assert '"GET /health HTTP/1.1" 200' in lines  # the access log
+
+
+def _request_holding_a_thread(base_url: str) -> socket.socket:
+    """A POST whose body never comes: the view waits reading it, holding its thread.
+
+    The CSRF cookie is well formed, so the middleware goes on to read the form.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    held = socket.create_connection((host, int(port)), timeout=5)
+    held.sendall(
+        b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n"
+        b"Cookie: csrftoken=" + b"a" * 32 + b"\r\n\r\n"
+    )
+    return held
+
+
+def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others(tmp_path):
+    # gthread accepts up to worker_connections connections per process (1,000 by
+    # default) and queues those it has no thread for: a probe accepted by a worker
+    # whose threads all wait on slow requests waits with them, although another
+    # worker has a free thread. 2 workers x 2 threads, 3 threads held: every probe
+    # must find the fourth.
+    env = subprocess_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS="2",
+    )
+    with running_server(env, gunicorn=True, log_path=tmp_path / "gunicorn.log") as base_url:
+        assert fetch(f"{base_url}/health/live")[0] == 200  # both workers are up
+        with contextlib.ExitStack() as stack:
+            for _ in range(3):
+                stack.callback(_request_holding_a_thread(base_url).close)
+                time.sleep(0.2)  # accepted before the next one connects
+            for _ in range(12):
+                started = time.monotonic()
+                assert fetch(f"{base_url}/health/live")[0] == 200
+                assert time.monotonic() - started < 2.0
