@@ -4,6 +4,7 @@ gunicorn.conf.py, static files (the admin's, the API docs') from WhiteNoise."""
 import contextlib
 import socket
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -52,8 +53,8 @@ def _request_holding_a_thread(base_url: str) -> socket.socket:
 
     The CSRF cookie is well formed, so the middleware goes on to read the form.
     """
-    host, port = base_url.removeprefix("http://").split(":")
-    held = socket.create_connection((host, int(port)), timeout=5)
+    address = urllib.parse.urlsplit(base_url)
+    held = socket.create_connection((address.hostname, address.port), timeout=5)
     held.sendall(
         b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n"
